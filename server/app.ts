@@ -1,0 +1,28 @@
+// Assembles the Express app from explicit dependencies: no globals, so tests build as many as they like.
+import express from 'express';
+import helmet from 'helmet';
+import { authRoutes } from './auth/routes.js';
+import { adminBookingRoutes, bookingRoutes, catalogueRoutes } from './bookings/routes.js';
+import { errorHandler, unknownRoute } from './http/errors.js';
+import { httpLogger } from './http/logging.js';
+import type { Runtime } from './runtime.js';
+
+export function createApp(rt: Runtime): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', rt.config.trustProxy);
+  app.set('etag', false); // JSON is not cached; files and invoices set their own strong ETags.
+
+  app.use(httpLogger(rt.logger));
+  app.use(helmet({ crossOriginResourcePolicy: { policy: 'same-site' } }));
+  app.use(express.json({ limit: rt.config.bodyLimit }));
+
+  app.use('/api/auth', authRoutes(rt));
+  app.use('/api/services', catalogueRoutes(rt));
+  app.use('/api/bookings', bookingRoutes(rt));
+  app.use('/api/admin/bookings', adminBookingRoutes(rt));
+
+  app.use(unknownRoute);
+  app.use(errorHandler);
+  return app;
+}

@@ -1,0 +1,192 @@
+// Every setting booking-core reads from the environment, validated once at start-up.
+// Nothing else in the code base reads process.env: modules receive the typed Config.
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { isGstin, stateByCode } from './bookings/gst.js';
+
+const MiB = 1024 * 1024;
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
+  .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+const percent = int(1, 100);
+
+const schema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    PORT: int(0, 65535).default(8002),
+    HOST: z.string().default('0.0.0.0'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    TRUST_PROXY: z.string().default('loopback'),
+    DATA_DIR: z.string().default('./data'),
+    DATABASE_URL: z
+      .string()
+      .regex(/^(mysql:\/\/|sqlite:)/, 'must start with mysql:// or sqlite:')
+      .optional(),
+    DB_POOL_MIN: int(0, 100).default(2),
+    DB_POOL_MAX: int(1, 100).default(4),
+    DB_ACQUIRE_TIMEOUT_MS: int(100).default(30_000),
+    BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'like 100kb').default('100kb'),
+    REQUEST_TIMEOUT_MS: int(1000).default(15 * 60_000),
+    SHUTDOWN_TIMEOUT_MS: int(0).default(25_000),
+    JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    JWT_TTL: z.string().regex(/^\d+[smhd]$/, 'like 30m, 12h or 7d').default('12h'),
+    LOGIN_RATE_LIMIT: int(1).default(20),
+    LOGIN_RATE_WINDOW_MS: int(1000).default(15 * 60_000),
+    ADMIN_EMAIL: z.email().optional(),
+    ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
+    SUPPLIER_NAME: z.string().min(1).default('Acme Tax Consultants LLP'),
+    SUPPLIER_ADDRESS: z.string().min(1).default('4th Floor, 12 MG Road, Bengaluru 560001'),
+    SUPPLIER_GSTIN: z.string().refine(isGstin, 'is not a valid GSTIN').default('29ABCDE1234F1ZW'),
+    SUPPLIER_STATE: z
+      .string()
+      .refine((s) => stateByCode(s) !== undefined, 'must be a two-digit GST state code such as 29')
+      .default('29'),
+    INVOICE_PREFIX: z.string().regex(/^[A-Z0-9-]{1,5}$/, 'must be 1-5 characters of A-Z, 0-9 or -').default('INV'),
+    UPLOAD_DIR: z.string().optional(),
+    UPLOAD_IMAGE_MAX_BYTES: int(1).default(20 * MiB),
+    UPLOAD_VIDEO_MAX_BYTES: int(1).default(512 * MiB),
+    UPLOADS_REQUIRE_AUTH: bool.default(false),
+    PDF_WORKERS: int(1, 16).default(2),
+    PDF_QUEUE_MAX: int(0, 10_000).default(32),
+    PDF_TIMEOUT_MS: int(1).default(30_000),
+    PDF_TMP_DIR: z.string().optional(),
+    PDF_PAGE_RENDERS: int(1).default(50),
+    PDF_BROWSER_RENDERS: int(1).default(100),
+    CHROME_PATH: z.string().optional(),
+    MEMORY_GUARD: z.enum(['on', 'off']).default('on'),
+    MEMORY_LIMIT_MB: int(64).optional(),
+    MEMORY_WARNING_PERCENT: percent.default(75),
+    MEMORY_CRITICAL_PERCENT: percent.default(90),
+    MEMORY_SAMPLE_INTERVAL_MS: int(50).default(1000),
+    MEMORY_RETRY_AFTER_S: int(1).default(10),
+    METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  })
+  .superRefine((env, ctx) => {
+    const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    if (env.NODE_ENV === 'production' && !env.JWT_SECRET) issue('JWT_SECRET', 'is required when NODE_ENV=production');
+    if (env.DB_POOL_MIN > env.DB_POOL_MAX) issue('DB_POOL_MIN', 'must not exceed DB_POOL_MAX');
+    if (env.MEMORY_WARNING_PERCENT >= env.MEMORY_CRITICAL_PERCENT)
+      issue('MEMORY_WARNING_PERCENT', 'must be below MEMORY_CRITICAL_PERCENT');
+    if (env.SUPPLIER_GSTIN.slice(0, 2) !== env.SUPPLIER_STATE) issue('SUPPLIER_GSTIN', 'must start with SUPPLIER_STATE');
+    if (Boolean(env.ADMIN_EMAIL) !== Boolean(env.ADMIN_PASSWORD))
+      issue('ADMIN_EMAIL', 'ADMIN_EMAIL and ADMIN_PASSWORD go together');
+  });
+
+export type Database = { kind: 'sqlite'; filename: string } | { kind: 'mysql'; url: string };
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  logLevel: string;
+  trustProxy: string;
+  dataDir: string;
+  database: Database;
+  dbPool: { min: number; max: number; acquireTimeoutMs: number };
+  bodyLimit: string;
+  requestTimeoutMs: number;
+  shutdownTimeoutMs: number;
+  auth: { jwtSecret: string; jwtTtl: string; loginRateLimit: number; loginRateWindowMs: number };
+  admin?: { email: string; password: string };
+  supplier: { name: string; address: string; gstin: string; state: string };
+  invoicePrefix: string;
+  uploads: { dir: string; imageMaxBytes: number; videoMaxBytes: number; requireAuth: boolean };
+  pdf: {
+    workers: number;
+    queueMax: number;
+    timeoutMs: number;
+    tmpDir: string;
+    pageRenders: number;
+    browserRenders: number;
+    chromePath?: string;
+  };
+  memory: {
+    enabled: boolean;
+    limitBytes?: number;
+    warningPercent: number;
+    criticalPercent: number;
+    sampleIntervalMs: number;
+    retryAfterSeconds: number;
+  };
+  metricsToken?: string;
+}
+
+export class ConfigError extends Error {}
+
+/** Reads and validates the environment. Throws ConfigError with every problem listed. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const dataDir = resolve(e.DATA_DIR);
+  mkdirSync(dataDir, { recursive: true });
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL,
+    trustProxy: e.TRUST_PROXY,
+    dataDir,
+    database: parseDatabaseUrl(e.DATABASE_URL, dataDir),
+    dbPool: { min: e.DB_POOL_MIN, max: e.DB_POOL_MAX, acquireTimeoutMs: e.DB_ACQUIRE_TIMEOUT_MS },
+    bodyLimit: e.BODY_LIMIT,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    auth: {
+      jwtSecret: e.JWT_SECRET ?? generatedSecret(dataDir),
+      jwtTtl: e.JWT_TTL,
+      loginRateLimit: e.LOGIN_RATE_LIMIT,
+      loginRateWindowMs: e.LOGIN_RATE_WINDOW_MS,
+    },
+    admin: e.ADMIN_EMAIL && e.ADMIN_PASSWORD ? { email: e.ADMIN_EMAIL, password: e.ADMIN_PASSWORD } : undefined,
+    supplier: { name: e.SUPPLIER_NAME, address: e.SUPPLIER_ADDRESS, gstin: e.SUPPLIER_GSTIN, state: e.SUPPLIER_STATE },
+    invoicePrefix: e.INVOICE_PREFIX,
+    uploads: {
+      dir: resolve(e.UPLOAD_DIR ?? join(dataDir, 'uploads')),
+      imageMaxBytes: e.UPLOAD_IMAGE_MAX_BYTES,
+      videoMaxBytes: e.UPLOAD_VIDEO_MAX_BYTES,
+      requireAuth: e.UPLOADS_REQUIRE_AUTH,
+    },
+    pdf: {
+      workers: e.PDF_WORKERS,
+      queueMax: e.PDF_QUEUE_MAX,
+      timeoutMs: e.PDF_TIMEOUT_MS,
+      tmpDir: resolve(e.PDF_TMP_DIR ?? join(dataDir, 'pdf-tmp')),
+      pageRenders: e.PDF_PAGE_RENDERS,
+      browserRenders: e.PDF_BROWSER_RENDERS,
+      chromePath: e.CHROME_PATH,
+    },
+    memory: {
+      enabled: e.MEMORY_GUARD === 'on',
+      limitBytes: e.MEMORY_LIMIT_MB ? e.MEMORY_LIMIT_MB * MiB : undefined,
+      warningPercent: e.MEMORY_WARNING_PERCENT,
+      criticalPercent: e.MEMORY_CRITICAL_PERCENT,
+      sampleIntervalMs: e.MEMORY_SAMPLE_INTERVAL_MS,
+      retryAfterSeconds: e.MEMORY_RETRY_AFTER_S,
+    },
+    metricsToken: e.METRICS_TOKEN,
+  };
+}
+
+function parseDatabaseUrl(url: string | undefined, dataDir: string): Database {
+  if (!url) return { kind: 'sqlite', filename: join(dataDir, 'booking-core.sqlite') };
+  if (url.startsWith('sqlite:')) return { kind: 'sqlite', filename: resolve(url.slice('sqlite:'.length)) };
+  return { kind: 'mysql', url };
+}
+
+/** Outside production the JWT secret is generated once and kept in DATA_DIR, so tokens survive restarts. */
+function generatedSecret(dataDir: string): string {
+  const file = join(dataDir, 'jwt-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const secret = randomBytes(48).toString('base64url');
+  writeFileSync(file, secret + '\n', { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return secret;
+}

@@ -1,0 +1,96 @@
+// knex over embedded SQLite (better-sqlite3) or MySQL (mysql2), chosen by DATABASE_URL.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import knex, { type Knex } from 'knex';
+import type { Config } from '../config.js';
+import { runMigrations } from './migrate.js';
+
+export type Db = Knex;
+
+export function createDb(config: Pick<Config, 'database' | 'dbPool'>): Db {
+  const { database, dbPool } = config;
+  if (database.kind === 'sqlite') {
+    mkdirSync(dirname(database.filename), { recursive: true });
+    return knex({
+      client: 'better-sqlite3',
+      connection: { filename: database.filename },
+      useNullAsDefault: true,
+      // SQLite has one writer: a single connection avoids SQLITE_BUSY and keeps transactions serial.
+      pool: {
+        min: 1,
+        max: 1,
+        afterCreate(conn: { pragma(sql: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
+          conn.pragma('journal_mode = WAL');
+          conn.pragma('synchronous = NORMAL');
+          conn.pragma('busy_timeout = 5000');
+          conn.pragma('foreign_keys = ON');
+          done(null, conn);
+        },
+      },
+    });
+  }
+  const url = new URL(database.url);
+  return knex({
+    client: 'mysql2',
+    connection: {
+      host: url.hostname,
+      port: Number(url.port || 3306),
+      user: decodeURIComponent(url.username),
+      password: decodeURIComponent(url.password),
+      database: url.pathname.slice(1),
+      charset: 'utf8mb4',
+      timezone: 'Z',
+      // MySQL closes idle connections (wait_timeout); keep-alive plus knex's validation on acquire
+      // replaces a dead one instead of handing it to a request.
+      enableKeepAlive: true,
+      supportBigNumbers: true,
+      bigNumberStrings: false,
+    },
+    // "2 + 2": two connections kept, up to two more under load, retired after 30 s idle.
+    // A request that finds all four busy waits in the queue up to the acquire timeout instead of failing.
+    pool: {
+      min: dbPool.min,
+      max: dbPool.max,
+      idleTimeoutMillis: 30_000,
+      acquireTimeoutMillis: dbPool.acquireTimeoutMs,
+      propagateCreateError: false,
+    },
+    acquireConnectionTimeout: dbPool.acquireTimeoutMs,
+  });
+}
+
+export async function openDb(config: Pick<Config, 'database' | 'dbPool'>): Promise<Db> {
+  const db = createDb(config);
+  await runMigrations(db);
+  return db;
+}
+
+export interface PoolStats {
+  used: number;
+  free: number;
+  pendingAcquires: number;
+  pendingCreates: number;
+  max: number;
+}
+
+export function poolStats(db: Db): PoolStats {
+  const pool = db.client.pool;
+  if (!pool) return { used: 0, free: 0, pendingAcquires: 0, pendingCreates: 0, max: 0 };
+  return {
+    used: pool.numUsed(),
+    free: pool.numFree(),
+    pendingAcquires: pool.numPendingAcquires(),
+    pendingCreates: pool.numPendingCreates(),
+    max: pool.max,
+  };
+}
+
+export function isMysql(db: Db): boolean {
+  return db.client.config.client === 'mysql2';
+}
+
+/** Unique-key violation on either engine (used where a race is expected and resolved by a re-read). */
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; errno?: number };
+  return e?.code === 'ER_DUP_ENTRY' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}

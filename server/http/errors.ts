@@ -1,0 +1,65 @@
+// One error shape for every 4xx/5xx: { "error": { "code", "message" } }.
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { z } from 'zod';
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+export const badRequest = (message: string, code = 'bad_request') => new HttpError(400, code, message);
+export const unauthorized = (message = 'authentication required') => new HttpError(401, 'unauthorized', message);
+export const forbidden = (message = 'not allowed for this account') => new HttpError(403, 'forbidden', message);
+export const notFound = (what = 'resource') => new HttpError(404, 'not_found', `${what} not found`);
+export const conflict = (code: string, message: string) => new HttpError(409, code, message);
+export const unavailable = (code: string, message: string, retryAfterSeconds: number) =>
+  new HttpError(503, code, message, { 'Retry-After': String(retryAfterSeconds) });
+
+export function sendError(res: Parameters<RequestHandler>[1], err: HttpError): void {
+  for (const [name, value] of Object.entries(err.headers)) res.setHeader(name, value);
+  res.status(err.status).json({ error: { code: err.code, message: err.message } });
+}
+
+/** Parses input with a zod schema; a mismatch is a 400 that names the first offending field. */
+export function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const first = result.error.issues[0]!;
+  const where = first.path.length ? `${first.path.join('.')}: ` : '';
+  throw new HttpError(400, 'validation_failed', `${where}${first.message}`);
+}
+
+export const unknownRoute: RequestHandler = (req, _res, next) => {
+  next(new HttpError(404, 'not_found', `no route for ${req.method} ${req.path}`));
+};
+
+/** Errors raised by body-parser carry a `type`; map the ones a client can cause to 4xx. */
+const BODY_PARSER_ERRORS: Record<string, [number, string, string]> = {
+  'entity.parse.failed': [400, 'invalid_json', 'request body is not valid JSON'],
+  'entity.too.large': [413, 'payload_too_large', 'request body is too large'],
+  'encoding.unsupported': [415, 'unsupported_encoding', 'unsupported content encoding'],
+  'charset.unsupported': [415, 'unsupported_charset', 'unsupported charset'],
+  'request.aborted': [400, 'request_aborted', 'request aborted by the client'],
+};
+
+export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
+  const known =
+    err instanceof HttpError
+      ? err
+      : typeof err?.type === 'string' && BODY_PARSER_ERRORS[err.type]
+        ? new HttpError(...BODY_PARSER_ERRORS[err.type]!)
+        : undefined;
+  if (!known) req.log?.error({ err }, 'unhandled error');
+  if (res.headersSent) {
+    // Too late for a JSON body: cut the response so the client sees it incomplete, not "done".
+    res.destroy();
+    return;
+  }
+  sendError(res, known ?? new HttpError(500, 'internal', 'internal server error'));
+};

@@ -1,0 +1,65 @@
+// Starts booking-core and stops it the way a Heroku dyno expects: on SIGTERM stop accepting,
+// let in-flight requests finish (up to SHUTDOWN_TIMEOUT_MS, under the platform's 30 s), close
+// pools and the browser, exit 0. A second signal exits at once.
+import { createServer } from 'node:http';
+import { createApp } from './app.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { createLogger } from './http/logging.js';
+import { startRuntime } from './runtime.js';
+
+let config: Config;
+try {
+  config = loadConfig();
+} catch (err) {
+  console.error(err instanceof ConfigError ? `booking-core: ${err.message}` : err);
+  process.exit(1);
+}
+
+const logger = createLogger(config.logLevel);
+
+// A process in an unknown state must not limp on: log, then exit non-zero so the platform restarts it.
+process.on('uncaughtException', (err) => {
+  logger.fatal({ err }, 'uncaught exception');
+  process.exit(1);
+});
+process.on('unhandledRejection', (reason) => {
+  logger.fatal({ err: reason }, 'unhandled promise rejection');
+  process.exit(1);
+});
+
+const runtime = await startRuntime(config, logger);
+const app = createApp(runtime);
+const server = createServer(app);
+// Against slow clients: headers must arrive quickly, a request must finish in bounded time,
+// and a silent socket is dropped. Keep-alive below the platform router's idle timeout.
+server.headersTimeout = 30_000;
+server.requestTimeout = config.requestTimeoutMs;
+server.keepAliveTimeout = 5_000;
+server.setTimeout(120_000);
+
+server.listen(config.port, config.host, () => {
+  logger.info({ port: config.port, database: config.database.kind }, 'booking-core listening');
+});
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) {
+    logger.warn({ signal }, 'second signal: exiting now');
+    process.exit(1);
+  }
+  stopping = true;
+  runtime.draining = true;
+  logger.info({ signal, timeoutMs: config.shutdownTimeoutMs }, 'shutting down: finishing in-flight requests');
+  const deadline = setTimeout(() => {
+    logger.warn('shutdown timeout: closing remaining connections');
+    server.closeAllConnections();
+  }, config.shutdownTimeoutMs);
+  deadline.unref();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  clearTimeout(deadline);
+  await runtime.close();
+  logger.info('stopped');
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

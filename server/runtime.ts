@@ -1,0 +1,37 @@
+// Everything the app depends on, opened in order and closed in reverse. index.ts and the tests
+// both start the same runtime, so what is tested is what runs.
+import type { Logger } from 'pino';
+import { ensureAdmin } from './auth/users.js';
+import { TokenService } from './auth/tokens.js';
+import { seedCatalogue } from './bookings/catalogue.js';
+import type { Config } from './config.js';
+import { openDb, type Db } from './db/connect.js';
+
+export interface Runtime {
+  config: Config;
+  logger: Logger;
+  db: Db;
+  tokens: TokenService;
+  /** True once shutdown has begun: readiness answers 503 so the router stops sending traffic. */
+  draining: boolean;
+  close(): Promise<void>;
+}
+
+export async function startRuntime(config: Config, logger: Logger): Promise<Runtime> {
+  const db = await openDb(config);
+  await seedCatalogue(db);
+  if (config.admin) await ensureAdmin(db, config.admin);
+  const tokens = new TokenService(config.auth.jwtSecret, config.auth.jwtTtl);
+
+  const runtime: Runtime = {
+    config,
+    logger,
+    db,
+    tokens,
+    draining: false,
+    async close() {
+      await db.destroy();
+    },
+  };
+  return runtime;
+}

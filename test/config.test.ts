@@ -1,0 +1,52 @@
+import { expect } from 'chai';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from '../server/config.js';
+
+describe('config', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'booking-config-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('has working defaults: port 8002, SQLite in DATA_DIR, pool 2 + 2', () => {
+    const c = loadConfig({ DATA_DIR: dir });
+    expect(c.port).to.equal(8002);
+    expect(c.database).to.deep.equal({ kind: 'sqlite', filename: join(dir, 'booking-core.sqlite') });
+    expect(c.dbPool).to.include({ min: 2, max: 4 });
+    expect(c.uploads.dir).to.equal(join(dir, 'uploads'));
+  });
+
+  it('generates a JWT secret once outside production and keeps it private in DATA_DIR', () => {
+    const first = loadConfig({ DATA_DIR: dir }).auth.jwtSecret;
+    expect(first).to.have.length.greaterThan(40);
+    expect(loadConfig({ DATA_DIR: dir }).auth.jwtSecret).to.equal(first);
+    expect(statSync(join(dir, 'jwt-secret')).mode & 0o777).to.equal(0o600);
+    expect(readFileSync(join(dir, 'jwt-secret'), 'utf8').trim()).to.equal(first);
+  });
+
+  it('requires JWT_SECRET in production and generates nothing', () => {
+    expect(() => loadConfig({ DATA_DIR: dir, NODE_ENV: 'production' })).to.throw(ConfigError, /JWT_SECRET/);
+    expect(existsSync(join(dir, 'jwt-secret'))).to.equal(false);
+  });
+
+  it('lists every bad value in one message', () => {
+    try {
+      loadConfig({ DATA_DIR: dir, PORT: 'eighty', PDF_WORKERS: '0', SUPPLIER_GSTIN: '29ABCDE1234F1Z5', DATABASE_URL: 'postgres://x' });
+      expect.fail('should throw');
+    } catch (err) {
+      expect(err).to.be.instanceOf(ConfigError);
+      const message = (err as Error).message;
+      for (const name of ['PORT', 'PDF_WORKERS', 'SUPPLIER_GSTIN', 'DATABASE_URL']) expect(message).to.contain(name);
+    }
+  });
+
+  it('reads mysql:// and sqlite: URLs', () => {
+    expect(loadConfig({ DATA_DIR: dir, DATABASE_URL: 'mysql://u:p@db:3306/app' }).database).to.deep.equal({ kind: 'mysql', url: 'mysql://u:p@db:3306/app' });
+    expect(loadConfig({ DATA_DIR: dir, DATABASE_URL: `sqlite:${dir}/other.db` }).database).to.deep.equal({ kind: 'sqlite', filename: `${dir}/other.db` });
+  });
+
+  it('refuses an invoice prefix that would not leave room for the serial in 16 characters', () => {
+    expect(() => loadConfig({ DATA_DIR: dir, INVOICE_PREFIX: 'INVOICE' })).to.throw(ConfigError, /INVOICE_PREFIX/);
+  });
+});

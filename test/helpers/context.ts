@@ -1,0 +1,86 @@
+// Builds the real app over a real database in a temp data folder, the same way server/index.ts does.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Express } from 'express';
+import request from 'supertest';
+import { createApp } from '../../server/app.js';
+import { loadConfig } from '../../server/config.js';
+import { createLogger } from '../../server/http/logging.js';
+import { startRuntime, type Runtime } from '../../server/runtime.js';
+import { freshMysqlDatabase, type DbKind } from './databases.js';
+
+export const ADMIN = { email: 'admin@example.test', password: 'admin-password-1' };
+
+export interface TestContext {
+  kind: DbKind;
+  rt: Runtime;
+  app: Express;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+export function testEnv(dataDir: string, env: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    NODE_ENV: 'test',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    JWT_SECRET: 'test-secret-test-secret-test-secret-0123',
+    ADMIN_EMAIL: ADMIN.email,
+    ADMIN_PASSWORD: ADMIN.password,
+    ...env,
+  };
+}
+
+export async function startContext(kind: DbKind = 'sqlite', env: Record<string, string> = {}): Promise<TestContext> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'booking-core-test-'));
+  const mysql = kind === 'mysql' ? await freshMysqlDatabase() : undefined;
+  const config = loadConfig(testEnv(dataDir, { ...(mysql ? { DATABASE_URL: mysql.url } : {}), ...env }));
+  const rt = await startRuntime(config, createLogger(config.logLevel));
+  return {
+    kind,
+    rt,
+    app: createApp(rt),
+    dataDir,
+    async close() {
+      await rt.close();
+      await mysql?.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+let counter = 0;
+/** Registers a fresh customer and returns its bearer header value. */
+export async function registerCustomer(app: Express, name = 'Test Customer'): Promise<{ auth: string; id: number; email: string }> {
+  const email = `customer${++counter}-${Date.now()}@example.test`;
+  const res = await request(app).post('/api/auth/register').send({ email, password: 'customer-pass-1', name }).expect(201);
+  return { auth: `Bearer ${res.body.token}`, id: res.body.user.id, email };
+}
+
+export async function loginAdmin(app: Express): Promise<string> {
+  const res = await request(app).post('/api/auth/login').send(ADMIN).expect(200);
+  return `Bearer ${res.body.token}`;
+}
+
+/** A valid booking body; the billing state decides intra-state (29, the default supplier's) or inter-state. */
+export function bookingBody(overrides: { state?: string; gstin?: string | null; name?: string; scheduledAt?: string } = {}) {
+  return {
+    serviceCode: 'gst-returns-monthly',
+    scheduledAt: overrides.scheduledAt ?? new Date(Date.now() + 7 * 86_400_000).toISOString(),
+    notes: 'Please bring last month\'s sales register',
+    billing: {
+      name: overrides.name ?? 'Sharma Traders',
+      address: '14 Residency Road',
+      city: 'Bengaluru',
+      state: overrides.state ?? '29',
+      pincode: '560025',
+      gstin: overrides.gstin === undefined ? null : overrides.gstin,
+    },
+  };
+}
+
+export async function createBooking(app: Express, auth: string, overrides: Parameters<typeof bookingBody>[0] = {}) {
+  const res = await request(app).post('/api/bookings').set('Authorization', auth).send(bookingBody(overrides)).expect(201);
+  return res.body as { id: number; amounts: Record<string, number>; [k: string]: unknown };
+}
