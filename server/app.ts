@@ -6,6 +6,7 @@ import { adminBookingRoutes, bookingRoutes, catalogueRoutes } from './bookings/r
 import { errorHandler, unknownRoute } from './http/errors.js';
 import { httpLogger } from './http/logging.js';
 import type { Runtime } from './runtime.js';
+import { uploadRoutes } from './uploads/routes.js';
 
 export function createApp(rt: Runtime): express.Express {
   const app = express();
@@ -21,6 +22,7 @@ export function createApp(rt: Runtime): express.Express {
   app.use('/api/services', catalogueRoutes(rt));
   app.use('/api/bookings', bookingRoutes(rt));
   app.use('/api/admin/bookings', adminBookingRoutes(rt));
+  app.use('/api/uploads', uploadRoutes(rt));
 
   app.use(unknownRoute);
   app.use(errorHandler);

@@ -6,12 +6,18 @@ import { TokenService } from './auth/tokens.js';
 import { seedCatalogue } from './bookings/catalogue.js';
 import type { Config } from './config.js';
 import { openDb, type Db } from './db/connect.js';
+import type { RequestHandler } from 'express';
+import { LocalStorage } from './storage/local.js';
+import type { Storage } from './storage/storage.js';
 
 export interface Runtime {
   config: Config;
   logger: Logger;
   db: Db;
   tokens: TokenService;
+  storage: Storage;
+  /** Put in front of heavy routes (uploads, invoices, exports): answers 503 under memory pressure. */
+  heavyGuard: RequestHandler;
   /** True once shutdown has begun: readiness answers 503 so the router stops sending traffic. */
   draining: boolean;
   close(): Promise<void>;
@@ -22,12 +28,17 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
   await seedCatalogue(db);
   if (config.admin) await ensureAdmin(db, config.admin);
   const tokens = new TokenService(config.auth.jwtSecret, config.auth.jwtTtl);
+  const storage = new LocalStorage(config.uploads.dir);
+  const swept = await storage.sweepPending();
+  if (swept) logger.warn({ files: swept }, 'removed unfinished uploads left by an earlier crash');
 
   const runtime: Runtime = {
     config,
     logger,
     db,
     tokens,
+    storage,
+    heavyGuard: (_req, _res, next) => next(),
     draining: false,
     async close() {
       await db.destroy();

@@ -88,7 +88,7 @@ for (const kind of DB_KINDS) {
       const seen: number[] = [];
       let cursor: string | null = null;
       do {
-        const res = await request(ctx.app).get('/api/bookings').query({ limit: 2, ...(cursor ? { cursor } : {}) }).set('Authorization', carol.auth).expect(200);
+        const res: request.Response = await request(ctx.app).get('/api/bookings').query({ limit: 2, ...(cursor ? { cursor } : {}) }).set('Authorization', carol.auth).expect(200);
         seen.push(...res.body.items.map((b: { id: number }) => b.id));
         cursor = res.body.nextCursor;
       } while (cursor);

@@ -97,23 +97,6 @@ export async function createBooking(
   return Number(id);
 }
 
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
-
-/** Keyset pagination, newest first: the cursor is the last id seen, so pages never skip or repeat. */
-export async function pageOfBookings(
-  query: Knex.QueryBuilder,
-  limit: number,
-  cursor?: number,
-): Promise<Page<BookingRow>> {
-  if (cursor !== undefined) query.andWhere('b.id', '<', cursor);
-  const rows: BookingRow[] = await query.orderBy('b.id', 'desc').limit(limit + 1);
-  const items = rows.slice(0, limit);
-  return { items, nextCursor: rows.length > limit ? String(items[items.length - 1]!.id) : null };
-}
-
 export function publicBooking(b: BookingRow, supplierState: string) {
   return {
     id: b.id,

@@ -11,11 +11,10 @@ import {
   createBooking,
   findBooking,
   NEXT_STATUSES,
-  pageOfBookings,
   publicBooking,
   type BookingRow,
-  type Page,
 } from './repository.js';
+import { pageByIdDesc, type Page } from '../db/paginate.js';
 import { adminListQuery, adminPatchBody, createBookingBody, dayBound, listQuery, parseId } from './schemas.js';
 
 interface Deps {
@@ -60,7 +59,7 @@ export function bookingRoutes({ db, tokens, config }: Deps): Router {
   router.get('/', async (req, res) => {
     const q = parseInput(listQuery, req.query);
     const query = bookingsQuery(db).where('b.user_id', currentUser(req).id);
-    res.json(presentPage(await pageOfBookings(query, q.limit, q.cursor), config.supplier.state));
+    res.json(presentPage(await pageByIdDesc<BookingRow>(query, 'b.id', q.limit, q.cursor), config.supplier.state));
   });
 
   router.get('/:id', async (req, res) => {
@@ -84,7 +83,7 @@ export function adminBookingRoutes({ db, tokens, config }: Deps): Router {
     if (q.status) query.where('b.status', q.status);
     if (q.from) query.where('b.scheduled_at', '>=', dayBound(q.from, 'start'));
     if (q.to) query.where('b.scheduled_at', '<', dayBound(q.to, 'end'));
-    res.json(presentPage(await pageOfBookings(query, q.limit, q.cursor), config.supplier.state));
+    res.json(presentPage(await pageByIdDesc<BookingRow>(query, 'b.id', q.limit, q.cursor), config.supplier.state));
   });
 
   router.patch('/:id', async (req, res) => {

@@ -1,0 +1,19 @@
+import type { Knex } from 'knex';
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/** Keyset pagination, newest first: the cursor is the last id seen, so pages never skip or repeat. */
+export async function pageByIdDesc<T extends { id: number }>(
+  query: Knex.QueryBuilder,
+  idColumn: string,
+  limit: number,
+  cursor?: number,
+): Promise<Page<T>> {
+  if (cursor !== undefined) query.andWhere(idColumn, '<', cursor);
+  const rows: T[] = await query.orderBy(idColumn, 'desc').limit(limit + 1);
+  const items = rows.slice(0, limit);
+  return { items, nextCursor: rows.length > limit ? String(items[items.length - 1]!.id) : null };
+}

@@ -1,0 +1,103 @@
+// send-style serving of a stored object: Range (206/416), strong ETag, conditional requests (304/412),
+// HEAD, Accept-Ranges. The same rules as the `send` package, with its own building blocks (range-parser,
+// fresh), but reading through the Storage interface so any backend serves the same way.
+import type { Request, Response } from 'express';
+import { create as contentDisposition } from 'content-disposition';
+import fresh from 'fresh';
+import parseRange from 'range-parser';
+import { pipeline } from 'node:stream/promises';
+import { notFound } from '../http/errors.js';
+import type { ByteRange, Storage } from '../storage/storage.js';
+
+export interface ServedObject {
+  name: string;
+  size: number;
+  /** Strong validator, quoted. */
+  etag: string;
+  lastModified: Date;
+  contentType: string;
+  /** Shown to the user when saving; inline objects are displayed by the browser. */
+  downloadName: string;
+  inline: boolean;
+  cacheControl: string;
+}
+
+const OBJECT_HEADERS = ['Accept-Ranges', 'ETag', 'Last-Modified', 'Cache-Control', 'Content-Type', 'Content-Disposition', 'Content-Range', 'Content-Length'];
+
+function etagMatches(header: string, etag: string): boolean {
+  return header.trim() === '*' || header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
+}
+
+/** RFC 9110 13.2.2: If-Match, then If-Unmodified-Since; a failure is 412. */
+function preconditionFailed(req: Request, object: ServedObject): boolean {
+  const ifMatch = req.headers['if-match'];
+  if (ifMatch) return !etagMatches(ifMatch, object.etag);
+  const since = Date.parse(req.headers['if-unmodified-since'] ?? '');
+  return !Number.isNaN(since) && Math.floor(object.lastModified.getTime() / 1000) > Math.floor(since / 1000);
+}
+
+/** If-Range lets a range through only while the representation is unchanged. */
+function rangeStillValid(req: Request, object: ServedObject): boolean {
+  const ifRange = req.get('If-Range');
+  if (!ifRange) return true;
+  if (ifRange.includes('"')) return ifRange.trim() === object.etag;
+  const date = Date.parse(ifRange);
+  return !Number.isNaN(date) && Math.floor(object.lastModified.getTime() / 1000) <= Math.floor(date / 1000);
+}
+
+type RangeDecision = { kind: 'whole' } | { kind: 'partial'; range: ByteRange } | { kind: 'unsatisfiable' };
+
+function decideRange(req: Request, object: ServedObject): RangeDecision {
+  const header = req.headers.range;
+  if (!header || !rangeStillValid(req, object)) return { kind: 'whole' };
+  const ranges = parseRange(object.size, header, { combine: true });
+  if (ranges === -1) return { kind: 'unsatisfiable' };
+  // Malformed (-2), another unit, or several ranges: answering with the whole file is allowed.
+  if (ranges === -2 || ranges.type !== 'bytes' || ranges.length !== 1) return { kind: 'whole' };
+  return { kind: 'partial', range: { start: ranges[0]!.start, end: ranges[0]!.end } };
+}
+
+export async function serveObject(req: Request, res: Response, storage: Storage, object: ServedObject): Promise<void> {
+  res.setHeader('Accept-Ranges', 'bytes');
+  res.setHeader('ETag', object.etag);
+  res.setHeader('Last-Modified', object.lastModified.toUTCString());
+  res.setHeader('Cache-Control', object.cacheControl);
+
+  if (preconditionFailed(req, object)) {
+    res.status(412).json({ error: { code: 'precondition_failed', message: 'the file does not match If-Match / If-Unmodified-Since' } });
+    return;
+  }
+  if (fresh(req.headers, { etag: object.etag, 'last-modified': object.lastModified.toUTCString() })) {
+    res.status(304).end();
+    return;
+  }
+
+  const decision = decideRange(req, object);
+  if (decision.kind === 'unsatisfiable') {
+    res.setHeader('Content-Range', `bytes */${object.size}`);
+    res.status(416).json({ error: { code: 'range_not_satisfiable', message: `the file has ${object.size} bytes` } });
+    return;
+  }
+  res.setHeader('Content-Type', object.contentType);
+  res.setHeader('Content-Disposition', contentDisposition(object.downloadName, { type: object.inline ? 'inline' : 'attachment' }));
+  let range: ByteRange | undefined;
+  if (decision.kind === 'partial') {
+    range = decision.range;
+    res.status(206).setHeader('Content-Range', `bytes ${range.start}-${range.end}/${object.size}`);
+  }
+  res.setHeader('Content-Length', range ? range.end - range.start + 1 : object.size);
+  if (req.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  // pipeline destroys the file stream if the client goes away, so no descriptor is left open.
+  await pipeline(storage.read(object.name, range), res).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ERR_STREAM_PREMATURE_CLOSE') return; // the client left: nothing to answer
+    if (err.code === 'ENOENT' && !res.headersSent) {
+      // The row outlived its bytes (deleted by another instance): answer as for any missing file.
+      for (const name of OBJECT_HEADERS) res.removeHeader(name);
+      throw notFound('file');
+    }
+    throw err;
+  });
+}

@@ -1,0 +1,70 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
+import { readdir, rename, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { OBJECT_NAME, type ByteRange, type Storage, type StoredObject } from './storage.js';
+
+const PENDING_PREFIX = '.partial-';
+
+/** Files in one folder. Writes go to a dot-prefixed temp file in the same folder, then rename(2) atomically. */
+export class LocalStorage implements Storage {
+  constructor(private readonly dir: string) {
+    mkdirSync(dir, { recursive: true });
+  }
+
+  private path(name: string): string {
+    // Names come from the server, but check anyway: nothing outside `dir` is ever opened.
+    if (!OBJECT_NAME.test(name)) throw new Error(`invalid object name: ${name}`);
+    return join(this.dir, name);
+  }
+
+  async put(name: string, source: Readable): Promise<StoredObject> {
+    const target = this.path(name);
+    const temp = join(this.dir, `${PENDING_PREFIX}${randomBytes(8).toString('hex')}`);
+    try {
+      await pipeline(source, createWriteStream(temp, { flags: 'wx', highWaterMark: 256 * 1024 }));
+      await rename(temp, target);
+    } catch (err) {
+      source.destroy();
+      await unlink(temp).catch(() => {});
+      throw err;
+    }
+    return (await this.stat(name))!;
+  }
+
+  read(name: string, range?: ByteRange): Readable {
+    return createReadStream(this.path(name), { ...range, highWaterMark: 256 * 1024 });
+  }
+
+  async stat(name: string): Promise<StoredObject | undefined> {
+    try {
+      const s = await stat(this.path(name));
+      return { size: s.size, modifiedAt: s.mtime };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  async delete(name: string): Promise<void> {
+    await unlink(this.path(name)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+  }
+
+  private async pending(): Promise<string[]> {
+    return (await readdir(this.dir)).filter((f) => f.startsWith(PENDING_PREFIX));
+  }
+
+  async countPending(): Promise<number> {
+    return (await this.pending()).length;
+  }
+
+  async sweepPending(): Promise<number> {
+    const files = await this.pending();
+    await Promise.all(files.map((f) => unlink(join(this.dir, f)).catch(() => {})));
+    return files.length;
+  }
+}

@@ -1,0 +1,183 @@
+// Streams one multipart file from the request to storage: busboy parses, the first bytes are sniffed,
+// SHA-256 and size are computed on the way, and the bytes go to disk chunk by chunk with back-pressure.
+// Every failure (too large, wrong type, aborted, malformed) leaves nothing stored.
+import { createHash, randomBytes } from 'node:crypto';
+import type { Request } from 'express';
+import busboy, { type BusboyConfig } from 'busboy';
+import { fileTypeFromBuffer } from 'file-type';
+import { Readable } from 'node:stream';
+import { HttpError } from '../http/errors.js';
+import type { Storage } from '../storage/storage.js';
+
+export interface ReceivedFile {
+  name: string;
+  originalName: string;
+  size: number;
+  contentType: string;
+  sha256: string;
+}
+
+export interface ReceiveOptions {
+  storage: Storage;
+  maxBytes: number;
+  accept: ReadonlySet<string>;
+  /** Called with each file's size once stored (metrics). */
+  onBytes?: (bytes: number) => void;
+}
+
+/** file-type needs at most this many leading bytes to decide. */
+const SNIFF_BYTES = 4100;
+/** Room for the multipart boundaries and part headers around the file when checking Content-Length. */
+const MULTIPART_OVERHEAD = 64 * 1024;
+
+const MAX_FIELD_NAME = 100;
+
+const fail = (status: number, code: string, message: string) => new HttpError(status, code, message);
+const fieldNameTooLong = () => fail(400, 'field_name_too_long', `a form field name is longer than ${MAX_FIELD_NAME} characters`);
+const tooLarge = (max: number) => fail(413, 'payload_too_large', `file is larger than the limit of ${max} bytes`);
+
+/** The client's file name, kept as metadata only: no path, no control characters, bounded length. */
+export function sanitizeFilename(raw: string | undefined): string {
+  const base = (raw ?? '').normalize('NFC').split(/[/\\]/).pop() ?? '';
+  const clean = base.replace(/[\u0000-\u001f\u007f"]/g, '').replace(/^\.+/, '').trim().slice(0, 200);
+  return clean || 'upload';
+}
+
+export function receiveUpload(req: Request, options: ReceiveOptions): Promise<ReceivedFile> {
+  const { storage, maxBytes, accept } = options;
+  if (!req.is('multipart/form-data')) {
+    return Promise.reject(fail(415, 'unsupported_media_type', 'expected multipart/form-data with one file field "file"'));
+  }
+  const declared = Number(req.headers['content-length']);
+  if (declared > maxBytes + MULTIPART_OVERHEAD) return Promise.reject(tooLarge(maxBytes));
+
+  return new Promise((resolve, reject) => {
+    let parser: busboy.Busboy;
+    const limits: BusboyConfig['limits'] = {
+      files: 1,
+      fileSize: maxBytes + 1, // busboy flags "limit" on reaching the size, so allow exactly maxBytes
+      fields: 5,
+      fieldSize: 1024,
+      parts: 8,
+      headerPairs: 20,
+    };
+    try {
+      // Browsers send UTF-8 file names; busboy would read them as latin1 otherwise.
+      parser = busboy({ headers: req.headers, limits, highWaterMark: 256 * 1024, defParamCharset: 'utf8' });
+    } catch {
+      reject(fail(400, 'malformed_multipart', 'multipart body without a valid boundary'));
+      return;
+    }
+
+    let settled = false;
+    let stored: ReceivedFile | undefined;
+    let storing: Promise<void> | undefined;
+    let currentFile: Readable | undefined;
+    let problem: HttpError | undefined;
+
+    const finish = async (err?: HttpError) => {
+      if (settled) return;
+      settled = true;
+      req.off('close', onClose);
+      if (err) {
+        // Stop parsing, drop what the client still sends, and remove anything already written.
+        req.unpipe(parser);
+        req.resume();
+        currentFile?.destroy(err);
+        await storing?.catch(() => {});
+        if (stored) await storage.delete(stored.name).catch(() => {});
+        reject(err);
+      } else {
+        resolve(stored!);
+      }
+    };
+    const abortWith = (err: HttpError) => {
+      problem ??= err;
+      void finish(problem);
+    };
+    // The client went away (or the body was cut short) before the form was complete.
+    const onClose = () => {
+      if (!req.complete) abortWith(fail(400, 'request_aborted', 'the upload was interrupted before it completed'));
+    };
+    req.on('close', onClose);
+
+    parser.on('file', (field, file, info) => {
+      if (field.length > MAX_FIELD_NAME) {
+        file.resume();
+        abortWith(fieldNameTooLong());
+        return;
+      }
+      if (field !== 'file') {
+        file.resume();
+        abortWith(fail(400, 'unexpected_field', 'the file must be sent in the field "file"'));
+        return;
+      }
+      currentFile = file;
+      storing = storeFile(file, info.filename).then(
+        (result) => void (stored = result),
+        (err) => abortWith(err instanceof HttpError ? err : fail(400, 'upload_failed', 'the upload could not be read')),
+      );
+    });
+
+    async function storeFile(file: Readable & { truncated?: boolean }, filename: string | undefined): Promise<ReceivedFile> {
+      const chunks = file[Symbol.asyncIterator]();
+      // Read just enough to recognise the type before anything touches the disk.
+      const headParts: Buffer[] = [];
+      let headLength = 0;
+      let done = false;
+      while (headLength < SNIFF_BYTES) {
+        const next = await chunks.next();
+        if (next.done) {
+          done = true;
+          break;
+        }
+        headParts.push(next.value);
+        headLength += next.value.length;
+      }
+      if (headLength === 0) throw fail(400, 'empty_file', 'the file is empty');
+      const head = Buffer.concat(headParts);
+      const type = await fileTypeFromBuffer(head);
+      if (!type || !accept.has(type.mime)) {
+        throw fail(415, 'unsupported_file_type', `unsupported file type${type ? ` ${type.mime}` : ''}; accepted: ${[...accept].join(', ')}`);
+      }
+
+      const hash = createHash('sha256');
+      let size = 0;
+      async function* bytes(): AsyncGenerator<Buffer> {
+        const take = (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > maxBytes) throw tooLarge(maxBytes);
+          hash.update(chunk);
+          return chunk;
+        };
+        yield take(head);
+        if (!done) {
+          for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield take(next.value);
+        }
+        if (file.truncated) throw tooLarge(maxBytes);
+      }
+      const name = `${randomBytes(16).toString('hex')}.${type.ext}`;
+      await storage.put(name, Readable.from(bytes(), { objectMode: false, highWaterMark: 1 }));
+      options.onBytes?.(size);
+      return { name, originalName: sanitizeFilename(filename), size, contentType: type.mime, sha256: hash.digest('hex') };
+    }
+
+    parser.on('field', (name, _value, info) => {
+      // busboy's multipart parser does not enforce fieldNameSize, so the length is checked here.
+      if (name.length > MAX_FIELD_NAME) abortWith(fieldNameTooLong());
+      if (info.valueTruncated) abortWith(fail(400, 'field_too_long', 'a form field value is too long'));
+    });
+    parser.on('filesLimit', () => abortWith(fail(400, 'too_many_files', 'send exactly one file per request')));
+    parser.on('fieldsLimit', () => abortWith(fail(400, 'too_many_fields', 'too many form fields')));
+    parser.on('partsLimit', () => abortWith(fail(400, 'too_many_parts', 'too many parts in the form')));
+    parser.on('error', () => abortWith(fail(400, 'malformed_multipart', 'the multipart body is malformed or incomplete')));
+    parser.on('close', async () => {
+      await storing;
+      if (problem) return;
+      if (!stored) return abortWith(fail(400, 'missing_file', 'no file field "file" in the form'));
+      void finish();
+    });
+
+    req.pipe(parser);
+  });
+}

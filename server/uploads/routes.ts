@@ -1,0 +1,112 @@
+import { Router, type RequestHandler } from 'express';
+import { LRUCache } from 'lru-cache';
+import { z } from 'zod';
+import { authenticate, currentUser } from '../auth/middleware.js';
+import type { AuthUser, TokenService } from '../auth/tokens.js';
+import type { Config } from '../config.js';
+import type { Db } from '../db/connect.js';
+import { pageByIdDesc } from '../db/paginate.js';
+import { serveObject } from '../files/serve.js';
+import { HttpError, notFound, parseInput } from '../http/errors.js';
+import { OBJECT_NAME, type Storage } from '../storage/storage.js';
+import { ACCEPTED_TYPES, UPLOAD_KINDS, type UploadKind } from './kinds.js';
+import { receiveUpload } from './receive.js';
+import { deleteUploadRow, findUpload, insertUpload, publicUpload, uploadsQuery, type UploadRow } from './repository.js';
+
+interface Deps {
+  db: Db;
+  tokens: TokenService;
+  config: Config;
+  storage: Storage;
+  /** Refuses heavy work under memory pressure (503). */
+  heavyGuard: RequestHandler;
+  onUploadBytes?: (kind: UploadKind, bytes: number) => void;
+}
+
+const listQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  cursor: z.coerce.number().int().positive().optional(),
+});
+
+const canSee = (user: AuthUser | undefined, row: UploadRow) => user && (user.role === 'admin' || user.id === row.user_id);
+
+export function uploadRoutes(deps: Deps): Router {
+  const { db, tokens, config, storage } = deps;
+  const router = Router();
+  const required = authenticate(tokens);
+  // Rows never change once written (names are never reused), so serving needs no db round trip after
+  // the first request for a name. Deleting evicts.
+  const rows = new LRUCache<string, UploadRow>({ max: 10_000 });
+  const lookup = async (name: string): Promise<UploadRow | undefined> => {
+    if (!OBJECT_NAME.test(name)) return undefined;
+    const cached = rows.get(name);
+    if (cached) return cached;
+    const row = await findUpload(db, name);
+    if (row) rows.set(name, row);
+    return row;
+  };
+  const maxBytes = { image: config.uploads.imageMaxBytes, video: config.uploads.videoMaxBytes };
+
+  for (const kind of UPLOAD_KINDS) {
+    router.post(`/${kind}`, required, deps.heavyGuard, async (req, res) => {
+      let file;
+      try {
+        file = await receiveUpload(req, {
+          storage,
+          maxBytes: maxBytes[kind],
+          accept: ACCEPTED_TYPES[kind],
+          onBytes: (bytes) => deps.onUploadBytes?.(kind, bytes),
+        });
+      } catch (err) {
+        // The rest of the body is unread: close the connection after answering.
+        if (!req.complete) res.setHeader('Connection', 'close');
+        throw err;
+      }
+      try {
+        const row = await insertUpload(db, currentUser(req).id, kind, file);
+        const body = publicUpload(row);
+        res.status(201).location(body.url).json(body);
+      } catch (err) {
+        await storage.delete(file.name);
+        throw err;
+      }
+    });
+  }
+
+  router.get('/', required, async (req, res) => {
+    const q = parseInput(listQuery, req.query);
+    const page = await pageByIdDesc<UploadRow>(uploadsQuery(db, currentUser(req).id), 'id', q.limit, q.cursor);
+    res.json({ items: page.items.map(publicUpload), nextCursor: page.nextCursor });
+  });
+
+  const readAuth = authenticate(tokens, { required: config.uploads.requireAuth });
+  // Names are never reused, so a file may be cached for good; privately when reading needs a login.
+  const cacheControl = `${config.uploads.requireAuth ? 'private' : 'public'}, max-age=31536000, immutable`;
+  router.get('/:name', readAuth, async (req, res) => {
+    const row = await lookup(String(req.params.name));
+    // With UPLOADS_REQUIRE_AUTH a stranger's file looks missing, exactly like an unknown name.
+    if (!row || (config.uploads.requireAuth && !canSee(req.user, row))) throw notFound('file');
+    await serveObject(req, res, storage, {
+      name: row.name,
+      size: Number(row.size),
+      etag: `"${row.sha256}"`,
+      lastModified: new Date(row.created_at),
+      contentType: row.content_type,
+      downloadName: row.original_name,
+      inline: row.content_type.startsWith('image/') || row.content_type.startsWith('video/'),
+      cacheControl,
+    });
+  });
+
+  router.delete('/:name', required, async (req, res) => {
+    const row = await lookup(String(req.params.name));
+    if (!row || !canSee(req.user, row)) throw notFound('file');
+    await deleteUploadRow(db, row.id);
+    rows.delete(row.name);
+    await storage.delete(row.name);
+    res.status(204).end();
+  });
+
+  router.all('/:name', (_req, _res, next) => next(new HttpError(405, 'method_not_allowed', 'use GET, HEAD or DELETE')));
+  return router;
+}

@@ -1,0 +1,147 @@
+import { expect } from 'chai';
+import request from 'supertest';
+import { mediaBuffer, mediaChunks } from '../tools/media.js';
+import { upload } from '../tools/multipart.js';
+import { loginAdmin, registerCustomer, startContext, type TestContext } from './helpers/context.js';
+import { listen } from './helpers/server.js';
+
+const SIZE = 3 * 1024 * 1024 + 123;
+const binary = (res: request.Response, cb: (err: Error | null, body: Buffer) => void) => {
+  const chunks: Buffer[] = [];
+  res.on('data', (c: Buffer) => chunks.push(c));
+  res.on('end', () => cb(null, Buffer.concat(chunks)));
+};
+
+async function storeImage(ctx: TestContext, auth: string) {
+  const http = await listen(ctx.app);
+  try {
+    const res = await upload(`${http.url}/api/uploads/image`, [{ filename: 'scan.jpg', content: mediaChunks('jpeg', SIZE) }], { headers: { Authorization: auth } });
+    expect(res.status).to.equal(201);
+    return res.body as { name: string; url: string; sha256: string };
+  } finally {
+    await http.close();
+  }
+}
+
+describe('serving uploaded files (send-style)', () => {
+  let ctx: TestContext;
+  let file: { name: string; url: string; sha256: string };
+  const bytes = mediaBuffer('jpeg', SIZE);
+  const get = (path = file.url) => request(ctx.app).get(path).buffer(true).parse(binary);
+
+  before(async () => {
+    ctx = await startContext('sqlite');
+    file = await storeImage(ctx, (await registerCustomer(ctx.app)).auth);
+  });
+  after(() => ctx?.close());
+
+  it('serves the whole file with validators and caching headers', async () => {
+    const res = await get().expect(200);
+    expect(Buffer.compare(res.body, bytes)).to.equal(0);
+    expect(res.headers).to.include({
+      'accept-ranges': 'bytes',
+      'content-length': String(SIZE),
+      'content-type': 'image/jpeg',
+      etag: `"${file.sha256}"`,
+      'cache-control': 'public, max-age=31536000, immutable',
+      'x-content-type-options': 'nosniff',
+    });
+    expect(res.headers['content-disposition']).to.equal('inline; filename=scan.jpg');
+    expect(Date.parse(res.headers['last-modified']!)).to.be.greaterThan(0);
+  });
+
+  it('answers HEAD with the headers and no body', async () => {
+    const res = await request(ctx.app).head(file.url).expect(200);
+    expect(res.headers['content-length']).to.equal(String(SIZE));
+    expect(res.headers.etag).to.equal(`"${file.sha256}"`);
+    expect(res.text ?? '').to.equal('');
+  });
+
+  const ranges: [string, number, number][] = [
+    ['bytes=0-1048575', 0, 1048575],
+    ['bytes=1048576-2097151', 1048576, 2097151],
+    ['bytes=-500', SIZE - 500, SIZE - 1],
+    ['bytes=3000000-', 3000000, SIZE - 1],
+    ['bytes=10-20,15-30', 10, 30], // overlapping ranges are combined into one
+  ];
+  for (const [header, start, end] of ranges) {
+    it(`answers Range: ${header} with 206 and exactly bytes ${start}-${end}`, async () => {
+      const res = await get().set('Range', header).expect(206);
+      expect(res.headers['content-range']).to.equal(`bytes ${start}-${end}/${SIZE}`);
+      expect(res.headers['content-length']).to.equal(String(end - start + 1));
+      expect(Buffer.compare(res.body, bytes.subarray(start, end + 1))).to.equal(0);
+    });
+  }
+
+  it('answers an unsatisfiable range with 416 and Content-Range: bytes */SIZE', async () => {
+    const res = await request(ctx.app).get(file.url).set('Range', `bytes=${SIZE}-`).expect(416);
+    expect(res.headers['content-range']).to.equal(`bytes */${SIZE}`);
+    expect(res.body.error.code).to.equal('range_not_satisfiable');
+  });
+
+  it('answers malformed ranges, other units and disjoint multiple ranges with the whole file', async () => {
+    for (const header of ['bytes=abc', 'items=0-5', 'bytes=0-1,100-200']) {
+      const res = await get().set('Range', header).expect(200);
+      expect(res.body.length).to.equal(SIZE);
+    }
+  });
+
+  it('honours If-Range: a matching ETag gets the range, a stale one the whole file', async () => {
+    const match = await get().set('Range', 'bytes=0-9').set('If-Range', `"${file.sha256}"`).expect(206);
+    expect(match.body.length).to.equal(10);
+    const stale = await get().set('Range', 'bytes=0-9').set('If-Range', '"something-else"').expect(200);
+    expect(stale.body.length).to.equal(SIZE);
+    const oldDate = await get().set('Range', 'bytes=0-9').set('If-Range', 'Mon, 01 Jan 2001 00:00:00 GMT').expect(200);
+    expect(oldDate.body.length).to.equal(SIZE);
+  });
+
+  it('answers If-None-Match (single, list, *) and If-Modified-Since with 304, ETag and no body', async () => {
+    for (const value of [`"${file.sha256}"`, `"other", "${file.sha256}"`, '*', `W/"${file.sha256}"`]) {
+      const res = await request(ctx.app).get(file.url).set('If-None-Match', value).expect(304);
+      expect(res.headers.etag).to.equal(`"${file.sha256}"`);
+      expect(res.text ?? '').to.equal('');
+    }
+    await request(ctx.app).get(file.url).set('If-Modified-Since', new Date(Date.now() + 60_000).toUTCString()).expect(304);
+    await request(ctx.app).get(file.url).set('If-None-Match', '"other"').expect(200);
+  });
+
+  it('answers a failed If-Match with 412', async () => {
+    await request(ctx.app).get(file.url).set('If-Match', '"other"').expect(412);
+    await request(ctx.app).get(file.url).set('If-Match', `"${file.sha256}"`).expect(200);
+  });
+
+  it('never serves anything outside the upload folder', async () => {
+    const attempts = [
+      '/api/uploads/..%2F..%2Fpackage.json',
+      '/api/uploads/%2e%2e%2fjwt-secret',
+      '/api/uploads/..%5Cjwt-secret',
+      '/api/uploads/.partial-0123456789abcdef',
+      '/api/uploads/.env',
+      `/api/uploads/${file.name}%00.txt`,
+      `/api/uploads/${file.name.toUpperCase()}`,
+      '/api/uploads/jwt-secret',
+    ];
+    for (const path of attempts) {
+      const res = await request(ctx.app).get(path);
+      expect(res.status, path).to.be.oneOf([400, 404]);
+      expect(res.body.error?.code, path).to.be.a('string');
+    }
+  });
+});
+
+describe('serving with UPLOADS_REQUIRE_AUTH=true', () => {
+  let ctx: TestContext;
+  before(async () => (ctx = await startContext('sqlite', { UPLOADS_REQUIRE_AUTH: 'true' })));
+  after(() => ctx?.close());
+
+  it('serves a file to its owner and admins only, privately cached', async () => {
+    const owner = await registerCustomer(ctx.app);
+    const stranger = await registerCustomer(ctx.app);
+    const file = await storeImage(ctx, owner.auth);
+    await request(ctx.app).get(file.url).expect(401);
+    await request(ctx.app).get(file.url).set('Authorization', stranger.auth).expect(404);
+    const res = await request(ctx.app).get(file.url).set('Authorization', owner.auth).expect(200);
+    expect(res.headers['cache-control']).to.equal('private, max-age=31536000, immutable');
+    await request(ctx.app).get(file.url).set('Authorization', await loginAdmin(ctx.app)).expect(200);
+  });
+});
