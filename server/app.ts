@@ -5,6 +5,7 @@ import { authRoutes } from './auth/routes.js';
 import { adminBookingRoutes, bookingRoutes, catalogueRoutes } from './bookings/routes.js';
 import { errorHandler, unknownRoute } from './http/errors.js';
 import { httpLogger } from './http/logging.js';
+import { invoiceRoutes } from './invoices/routes.js';
 import type { Runtime } from './runtime.js';
 import { uploadRoutes } from './uploads/routes.js';
 
@@ -20,8 +21,9 @@ export function createApp(rt: Runtime): express.Express {
 
   app.use('/api/auth', authRoutes(rt));
   app.use('/api/services', catalogueRoutes(rt));
-  app.use('/api/bookings', bookingRoutes(rt));
-  app.use('/api/admin/bookings', adminBookingRoutes(rt));
+  const invoices = invoiceRoutes(rt);
+  app.use('/api/bookings', invoices.customer, bookingRoutes(rt));
+  app.use('/api/admin/bookings', invoices.admin, adminBookingRoutes(rt));
   app.use('/api/uploads', uploadRoutes(rt));
 
   app.use(unknownRoute);

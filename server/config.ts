@@ -29,11 +29,17 @@ const schema = z
     DB_POOL_MIN: int(0, 100).default(2),
     DB_POOL_MAX: int(1, 100).default(4),
     DB_ACQUIRE_TIMEOUT_MS: int(100).default(30_000),
-    BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'like 100kb').default('100kb'),
+    BODY_LIMIT: z
+      .string()
+      .regex(/^\d+(b|kb|mb)$/i, 'like 100kb')
+      .default('100kb'),
     REQUEST_TIMEOUT_MS: int(1000).default(15 * 60_000),
     SHUTDOWN_TIMEOUT_MS: int(0).default(25_000),
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
-    JWT_TTL: z.string().regex(/^\d+[smhd]$/, 'like 30m, 12h or 7d').default('12h'),
+    JWT_TTL: z
+      .string()
+      .regex(/^\d+[smhd]$/, 'like 30m, 12h or 7d')
+      .default('12h'),
     LOGIN_RATE_LIMIT: int(1).default(20),
     LOGIN_RATE_WINDOW_MS: int(1000).default(15 * 60_000),
     ADMIN_EMAIL: z.email().optional(),
@@ -45,7 +51,10 @@ const schema = z
       .string()
       .refine((s) => stateByCode(s) !== undefined, 'must be a two-digit GST state code such as 29')
       .default('29'),
-    INVOICE_PREFIX: z.string().regex(/^[A-Z0-9-]{1,5}$/, 'must be 1-5 characters of A-Z, 0-9 or -').default('INV'),
+    INVOICE_PREFIX: z
+      .string()
+      .regex(/^[A-Z0-9-]{1,5}$/, 'must be 1-5 characters of A-Z, 0-9 or -')
+      .default('INV'),
     UPLOAD_DIR: z.string().optional(),
     UPLOAD_IMAGE_MAX_BYTES: int(1).default(20 * MiB),
     UPLOAD_VIDEO_MAX_BYTES: int(1).default(512 * MiB),
@@ -71,7 +80,8 @@ const schema = z
     if (env.DB_POOL_MIN > env.DB_POOL_MAX) issue('DB_POOL_MIN', 'must not exceed DB_POOL_MAX');
     if (env.MEMORY_WARNING_PERCENT >= env.MEMORY_CRITICAL_PERCENT)
       issue('MEMORY_WARNING_PERCENT', 'must be below MEMORY_CRITICAL_PERCENT');
-    if (env.SUPPLIER_GSTIN.slice(0, 2) !== env.SUPPLIER_STATE) issue('SUPPLIER_GSTIN', 'must start with SUPPLIER_STATE');
+    if (env.SUPPLIER_GSTIN.slice(0, 2) !== env.SUPPLIER_STATE)
+      issue('SUPPLIER_GSTIN', 'must start with SUPPLIER_STATE');
     if (Boolean(env.ADMIN_EMAIL) !== Boolean(env.ADMIN_PASSWORD))
       issue('ADMIN_EMAIL', 'ADMIN_EMAIL and ADMIN_PASSWORD go together');
   });

@@ -7,6 +7,7 @@ import { seedCatalogue } from './bookings/catalogue.js';
 import type { Config } from './config.js';
 import { openDb, type Db } from './db/connect.js';
 import type { RequestHandler } from 'express';
+import { PdfRenderer } from './pdf/renderer.js';
 import { LocalStorage } from './storage/local.js';
 import type { Storage } from './storage/storage.js';
 
@@ -16,6 +17,7 @@ export interface Runtime {
   db: Db;
   tokens: TokenService;
   storage: Storage;
+  renderer: PdfRenderer;
   /** Put in front of heavy routes (uploads, invoices, exports): answers 503 under memory pressure. */
   heavyGuard: RequestHandler;
   /** True once shutdown has begun: readiness answers 503 so the router stops sending traffic. */
@@ -32,15 +34,19 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
   const swept = await storage.sweepPending();
   if (swept) logger.warn({ files: swept }, 'removed unfinished uploads left by an earlier crash');
 
+  const renderer = await PdfRenderer.start(config, logger);
+
   const runtime: Runtime = {
     config,
     logger,
     db,
     tokens,
     storage,
+    renderer,
     heavyGuard: (_req, _res, next) => next(),
     draining: false,
     async close() {
+      await renderer.close();
       await db.destroy();
     },
   };

@@ -17,12 +17,23 @@ for (const kind of DB_KINDS) {
       expect(res.body.user).to.include({ email: 'asha@example.test', name: 'Asha', role: 'customer' });
       expect(JSON.stringify(res.body)).not.to.contain('long-enough-1');
       expect(JSON.stringify(res.body)).not.to.contain('password');
-      const again = await request(ctx.app).post('/api/auth/register').send({ ...body, email: 'asha@example.test' }).expect(409);
-      expect(again.body).to.deep.equal({ error: { code: 'email_taken', message: 'an account with this email already exists' } });
+      const again = await request(ctx.app)
+        .post('/api/auth/register')
+        .send({ ...body, email: 'asha@example.test' })
+        .expect(409);
+      expect(again.body).to.deep.equal({
+        error: { code: 'email_taken', message: 'an account with this email already exists' },
+      });
     });
 
     it('validates registration input with 400 and the error shape', async () => {
-      for (const body of [{}, { email: 'not-an-email', password: 'long-enough-1', name: 'x' }, { email: 'b@example.test', password: 'short', name: 'x' }, { email: 'c@example.test', password: 12345678, name: 'x' }, { email: 'd@example.test', password: 'long-enough-1', name: '' }]) {
+      for (const body of [
+        {},
+        { email: 'not-an-email', password: 'long-enough-1', name: 'x' },
+        { email: 'b@example.test', password: 'short', name: 'x' },
+        { email: 'c@example.test', password: 12345678, name: 'x' },
+        { email: 'd@example.test', password: 'long-enough-1', name: '' },
+      ]) {
         const res = await request(ctx.app).post('/api/auth/register').send(body).expect(400);
         expect(res.body.error.code).to.equal('validation_failed');
         expect(res.body.error.message).to.be.a('string').and.not.be.empty;
@@ -30,11 +41,23 @@ for (const kind of DB_KINDS) {
     });
 
     it('logs in, and answers unknown email and wrong password with the same 401', async () => {
-      await request(ctx.app).post('/api/auth/register').send({ email: 'ravi@example.test', password: 'ravi-password', name: 'Ravi' }).expect(201);
-      const ok = await request(ctx.app).post('/api/auth/login').send({ email: 'RAVI@example.test', password: 'ravi-password' }).expect(200);
+      await request(ctx.app)
+        .post('/api/auth/register')
+        .send({ email: 'ravi@example.test', password: 'ravi-password', name: 'Ravi' })
+        .expect(201);
+      const ok = await request(ctx.app)
+        .post('/api/auth/login')
+        .send({ email: 'RAVI@example.test', password: 'ravi-password' })
+        .expect(200);
       expect(ok.body.user.email).to.equal('ravi@example.test');
-      const wrong = await request(ctx.app).post('/api/auth/login').send({ email: 'ravi@example.test', password: 'nope-nope' }).expect(401);
-      const unknown = await request(ctx.app).post('/api/auth/login').send({ email: 'nobody@example.test', password: 'nope-nope' }).expect(401);
+      const wrong = await request(ctx.app)
+        .post('/api/auth/login')
+        .send({ email: 'ravi@example.test', password: 'nope-nope' })
+        .expect(401);
+      const unknown = await request(ctx.app)
+        .post('/api/auth/login')
+        .send({ email: 'nobody@example.test', password: 'nope-nope' })
+        .expect(401);
       expect(wrong.body).to.deep.equal(unknown.body);
       const me = await request(ctx.app).get('/api/auth/me').set('Authorization', `Bearer ${ok.body.token}`).expect(200);
       expect(me.body.user).to.include({ email: 'ravi@example.test', role: 'customer' });
@@ -50,9 +73,20 @@ for (const kind of DB_KINDS) {
       expect((await me().expect(401)).body.error.code).to.equal('unauthorized');
       await me().set('Authorization', 'Basic abc').expect(401);
       await me().set('Authorization', 'Bearer not.a.jwt').expect(401);
-      const forged = await new SignJWT({ role: 'admin' }).setProtectedHeader({ alg: 'HS256' }).setSubject('1').setIssuer('booking-core').setExpirationTime('1h').sign(new TextEncoder().encode('another-secret-another-secret-0123456'));
+      const forged = await new SignJWT({ role: 'admin' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject('1')
+        .setIssuer('booking-core')
+        .setExpirationTime('1h')
+        .sign(new TextEncoder().encode('another-secret-another-secret-0123456'));
       await me().set('Authorization', `Bearer ${forged}`).expect(401);
-      const expired = await new SignJWT({ role: 'customer' }).setProtectedHeader({ alg: 'HS256' }).setSubject('1').setIssuer('booking-core').setIssuedAt(1_000_000).setExpirationTime(1_000_060).sign(new TextEncoder().encode(ctx.rt.config.auth.jwtSecret));
+      const expired = await new SignJWT({ role: 'customer' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject('1')
+        .setIssuer('booking-core')
+        .setIssuedAt(1_000_000)
+        .setExpirationTime(1_000_060)
+        .sign(new TextEncoder().encode(ctx.rt.config.auth.jwtSecret));
       const res = await me().set('Authorization', `Bearer ${expired}`).expect(401);
       expect(res.body.error.message).to.equal('token has expired');
     });
@@ -61,7 +95,10 @@ for (const kind of DB_KINDS) {
       const { auth } = await registerCustomer(ctx.app);
       const res = await request(ctx.app).get('/api/admin/bookings').set('Authorization', auth).expect(403);
       expect(res.body.error.code).to.equal('forbidden');
-      await request(ctx.app).get('/api/admin/bookings').set('Authorization', await loginAdmin(ctx.app)).expect(200);
+      await request(ctx.app)
+        .get('/api/admin/bookings')
+        .set('Authorization', await loginAdmin(ctx.app))
+        .expect(200);
     });
 
     it('rate-limits login attempts with 429 and Retry-After', async () => {

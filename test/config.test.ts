@@ -32,7 +32,13 @@ describe('config', () => {
 
   it('lists every bad value in one message', () => {
     try {
-      loadConfig({ DATA_DIR: dir, PORT: 'eighty', PDF_WORKERS: '0', SUPPLIER_GSTIN: '29ABCDE1234F1Z5', DATABASE_URL: 'postgres://x' });
+      loadConfig({
+        DATA_DIR: dir,
+        PORT: 'eighty',
+        PDF_WORKERS: '0',
+        SUPPLIER_GSTIN: '29ABCDE1234F1Z5',
+        DATABASE_URL: 'postgres://x',
+      });
       expect.fail('should throw');
     } catch (err) {
       expect(err).to.be.instanceOf(ConfigError);
@@ -42,8 +48,14 @@ describe('config', () => {
   });
 
   it('reads mysql:// and sqlite: URLs', () => {
-    expect(loadConfig({ DATA_DIR: dir, DATABASE_URL: 'mysql://u:p@db:3306/app' }).database).to.deep.equal({ kind: 'mysql', url: 'mysql://u:p@db:3306/app' });
-    expect(loadConfig({ DATA_DIR: dir, DATABASE_URL: `sqlite:${dir}/other.db` }).database).to.deep.equal({ kind: 'sqlite', filename: `${dir}/other.db` });
+    expect(loadConfig({ DATA_DIR: dir, DATABASE_URL: 'mysql://u:p@db:3306/app' }).database).to.deep.equal({
+      kind: 'mysql',
+      url: 'mysql://u:p@db:3306/app',
+    });
+    expect(loadConfig({ DATA_DIR: dir, DATABASE_URL: `sqlite:${dir}/other.db` }).database).to.deep.equal({
+      kind: 'sqlite',
+      filename: `${dir}/other.db`,
+    });
   });
 
   it('refuses an invoice prefix that would not leave room for the serial in 16 characters', () => {

@@ -3,19 +3,19 @@ import request from 'supertest';
 import { mediaBuffer, mediaChunks } from '../tools/media.js';
 import { upload } from '../tools/multipart.js';
 import { loginAdmin, registerCustomer, startContext, type TestContext } from './helpers/context.js';
+import { binaryParser } from './helpers/pdf.js';
 import { listen } from './helpers/server.js';
 
 const SIZE = 3 * 1024 * 1024 + 123;
-const binary = (res: request.Response, cb: (err: Error | null, body: Buffer) => void) => {
-  const chunks: Buffer[] = [];
-  res.on('data', (c: Buffer) => chunks.push(c));
-  res.on('end', () => cb(null, Buffer.concat(chunks)));
-};
 
 async function storeImage(ctx: TestContext, auth: string) {
   const http = await listen(ctx.app);
   try {
-    const res = await upload(`${http.url}/api/uploads/image`, [{ filename: 'scan.jpg', content: mediaChunks('jpeg', SIZE) }], { headers: { Authorization: auth } });
+    const res = await upload(
+      `${http.url}/api/uploads/image`,
+      [{ filename: 'scan.jpg', content: mediaChunks('jpeg', SIZE) }],
+      { headers: { Authorization: auth } },
+    );
     expect(res.status).to.equal(201);
     return res.body as { name: string; url: string; sha256: string };
   } finally {
@@ -27,7 +27,11 @@ describe('serving uploaded files (send-style)', () => {
   let ctx: TestContext;
   let file: { name: string; url: string; sha256: string };
   const bytes = mediaBuffer('jpeg', SIZE);
-  const get = (path = file.url) => request(ctx.app).get(path).buffer(true).parse(binary);
+  const get = (path = file.url) =>
+    request(ctx.app)
+      .get(path)
+      .buffer(true)
+      .parse(binaryParser as never);
 
   before(async () => {
     ctx = await startContext('sqlite');
@@ -101,7 +105,10 @@ describe('serving uploaded files (send-style)', () => {
       expect(res.headers.etag).to.equal(`"${file.sha256}"`);
       expect(res.text ?? '').to.equal('');
     }
-    await request(ctx.app).get(file.url).set('If-Modified-Since', new Date(Date.now() + 60_000).toUTCString()).expect(304);
+    await request(ctx.app)
+      .get(file.url)
+      .set('If-Modified-Since', new Date(Date.now() + 60_000).toUTCString())
+      .expect(304);
     await request(ctx.app).get(file.url).set('If-None-Match', '"other"').expect(200);
   });
 
@@ -142,6 +149,9 @@ describe('serving with UPLOADS_REQUIRE_AUTH=true', () => {
     await request(ctx.app).get(file.url).set('Authorization', stranger.auth).expect(404);
     const res = await request(ctx.app).get(file.url).set('Authorization', owner.auth).expect(200);
     expect(res.headers['cache-control']).to.equal('private, max-age=31536000, immutable');
-    await request(ctx.app).get(file.url).set('Authorization', await loginAdmin(ctx.app)).expect(200);
+    await request(ctx.app)
+      .get(file.url)
+      .set('Authorization', await loginAdmin(ctx.app))
+      .expect(200);
   });
 });

@@ -12,10 +12,20 @@ describe('GST rules', () => {
 
   it('splits 18 % into CGST 9 % + SGST 9 % within a state and IGST 18 % across states, in paise', () => {
     expect(computeTax(199_900, 1800, true)).to.deep.equal({
-      taxablePaise: 199_900, gstRateBp: 1800, cgstPaise: 17_991, sgstPaise: 17_991, igstPaise: 0, totalPaise: 235_882,
+      taxablePaise: 199_900,
+      gstRateBp: 1800,
+      cgstPaise: 17_991,
+      sgstPaise: 17_991,
+      igstPaise: 0,
+      totalPaise: 235_882,
     });
     expect(computeTax(199_900, 1800, false)).to.deep.equal({
-      taxablePaise: 199_900, gstRateBp: 1800, cgstPaise: 0, sgstPaise: 0, igstPaise: 35_982, totalPaise: 235_882,
+      taxablePaise: 199_900,
+      gstRateBp: 1800,
+      cgstPaise: 0,
+      sgstPaise: 0,
+      igstPaise: 35_982,
+      totalPaise: 235_882,
     });
   });
 

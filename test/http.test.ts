@@ -21,12 +21,19 @@ describe('HTTP basics', () => {
   });
 
   it('answers malformed JSON with 400 invalid_json', async () => {
-    const res = await request(ctx.app).post('/api/auth/login').set('Content-Type', 'application/json').send('{"email": ').expect(400);
+    const res = await request(ctx.app)
+      .post('/api/auth/login')
+      .set('Content-Type', 'application/json')
+      .send('{"email": ')
+      .expect(400);
     expect(res.body.error.code).to.equal('invalid_json');
   });
 
   it('answers an oversized JSON body with 413', async () => {
-    const res = await request(ctx.app).post('/api/auth/register').send({ email: 'a@example.test', password: 'x'.repeat(4000), name: 'n' }).expect(413);
+    const res = await request(ctx.app)
+      .post('/api/auth/register')
+      .send({ email: 'a@example.test', password: 'x'.repeat(4000), name: 'n' })
+      .expect(413);
     expect(res.body.error.code).to.equal('payload_too_large');
   });
 

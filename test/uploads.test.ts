@@ -29,7 +29,10 @@ describe('uploads', function () {
   };
 
   before(async () => {
-    ctx = await startContext('sqlite', { UPLOAD_IMAGE_MAX_BYTES: String(20 * MiB), UPLOAD_VIDEO_MAX_BYTES: String(128 * MiB) });
+    ctx = await startContext('sqlite', {
+      UPLOAD_IMAGE_MAX_BYTES: String(20 * MiB),
+      UPLOAD_VIDEO_MAX_BYTES: String(128 * MiB),
+    });
     http = await listen(ctx.app);
     auth = (await registerCustomer(ctx.app)).auth;
     uploadDir = ctx.rt.config.uploads.dir;
@@ -39,9 +42,15 @@ describe('uploads', function () {
     await ctx?.close();
   });
 
-  for (const [kind, endpoint, size] of [['png', 'image', 1024], ['jpeg', 'image', 10 * MiB], ['mp4', 'video', 100 * MiB]] as const) {
+  for (const [kind, endpoint, size] of [
+    ['png', 'image', 1024],
+    ['jpeg', 'image', 10 * MiB],
+    ['mp4', 'video', 100 * MiB],
+  ] as const) {
     it(`stores a ${size / 1024} KiB ${kind} byte for byte (sha256 of the stored file equals the sent one)`, async () => {
-      const res = await post(`/api/uploads/${endpoint}`, [part(kind, size, { filename: `../../etc/Mein Ürlaub ₹.${kind}` })]);
+      const res = await post(`/api/uploads/${endpoint}`, [
+        part(kind, size, { filename: `../../etc/Mein Ürlaub ₹.${kind}` }),
+      ]);
       expect(res.status, JSON.stringify(res.body)).to.equal(201);
       const expected = mediaSha256(kind, size);
       expect(res.body).to.include({ size, sha256: expected, kind: endpoint, originalName: `Mein Ürlaub ₹.${kind}` });
@@ -54,7 +63,9 @@ describe('uploads', function () {
   }
 
   it('accepts five concurrent 50 MiB uploads', async () => {
-    const results = await Promise.all(Array.from({ length: 5 }, () => post('/api/uploads/video', [part('mp4', 50 * MiB)])));
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => post('/api/uploads/video', [part('mp4', 50 * MiB)])),
+    );
     expect(results.map((r) => r.status)).to.deep.equal([201, 201, 201, 201, 201]);
     const expected = mediaSha256('mp4', 50 * MiB);
     expect(results.every((r) => r.body.sha256 === expected)).to.equal(true);
@@ -63,21 +74,81 @@ describe('uploads', function () {
 
   describe('bad input leaves nothing behind', () => {
     const cases: [string, () => Promise<{ status: number; body: any }>, number, string][] = [
-      ['a text file declared as an image', () => post('/api/uploads/image', [{ filename: 'a.png', contentType: 'image/png', content: [Buffer.from('just some text, not an image at all')] }]), 415, 'unsupported_file_type'],
-      ['a video sent to the image endpoint', () => post('/api/uploads/image', [part('mp4', 64 * 1024)]), 415, 'unsupported_file_type'],
-      ['an image sent to the video endpoint', () => post('/api/uploads/video', [part('png', 64 * 1024)]), 415, 'unsupported_file_type'],
+      [
+        'a text file declared as an image',
+        () =>
+          post('/api/uploads/image', [
+            {
+              filename: 'a.png',
+              contentType: 'image/png',
+              content: [Buffer.from('just some text, not an image at all')],
+            },
+          ]),
+        415,
+        'unsupported_file_type',
+      ],
+      [
+        'a video sent to the image endpoint',
+        () => post('/api/uploads/image', [part('mp4', 64 * 1024)]),
+        415,
+        'unsupported_file_type',
+      ],
+      [
+        'an image sent to the video endpoint',
+        () => post('/api/uploads/video', [part('png', 64 * 1024)]),
+        415,
+        'unsupported_file_type',
+      ],
       ['an empty file', () => post('/api/uploads/image', [{ filename: 'empty.png', content: [] }]), 400, 'empty_file'],
       ['no file field', () => post('/api/uploads/image', [], { fields: { note: 'hello' } }), 400, 'missing_file'],
-      ['the file in another field', () => post('/api/uploads/image', [part('png', 2048, { field: 'picture' })]), 400, 'unexpected_field'],
-      ['two files', () => post('/api/uploads/image', [part('png', 300 * 1024), part('png', 2048)]), 400, 'too_many_files'],
-      ['a field name too long', () => post('/api/uploads/image', [part('png', 2048)], { fields: { ['n'.repeat(500)]: 'x' } }), 400, 'field_name_too_long'],
-      ['too many parts', () => post('/api/uploads/image', [part('png', 2048)], { fields: Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`f${i}`, 'x'])) }), 400, 'too_many_fields'],
-      ['an image over the limit, streamed without Content-Length', () => post('/api/uploads/image', [part('png', 21 * MiB)]), 413, 'payload_too_large'],
-      ['an image over the limit with an honest Content-Length (refused before reading)', () => {
-        const boundary = newBoundary();
-        const p = part('jpeg', 30 * MiB);
-        return upload(`${http.url}/api/uploads/image`, [p], { headers: { Authorization: auth }, contentLength: multipartLength([{ ...p, size: 30 * MiB }], boundary) }, boundary);
-      }, 413, 'payload_too_large'],
+      [
+        'the file in another field',
+        () => post('/api/uploads/image', [part('png', 2048, { field: 'picture' })]),
+        400,
+        'unexpected_field',
+      ],
+      [
+        'two files',
+        () => post('/api/uploads/image', [part('png', 300 * 1024), part('png', 2048)]),
+        400,
+        'too_many_files',
+      ],
+      [
+        'a field name too long',
+        () => post('/api/uploads/image', [part('png', 2048)], { fields: { ['n'.repeat(500)]: 'x' } }),
+        400,
+        'field_name_too_long',
+      ],
+      [
+        'too many parts',
+        () =>
+          post('/api/uploads/image', [part('png', 2048)], {
+            fields: Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`f${i}`, 'x'])),
+          }),
+        400,
+        'too_many_fields',
+      ],
+      [
+        'an image over the limit, streamed without Content-Length',
+        () => post('/api/uploads/image', [part('png', 21 * MiB)]),
+        413,
+        'payload_too_large',
+      ],
+      [
+        'an image over the limit with an honest Content-Length (refused before reading)',
+        () => {
+          const boundary = newBoundary();
+          const p = part('jpeg', 30 * MiB);
+          return upload(
+            `${http.url}/api/uploads/image`,
+            [p],
+            { headers: { Authorization: auth }, contentLength: multipartLength([{ ...p, size: 30 * MiB }], boundary) },
+            boundary,
+          );
+        },
+        413,
+        'payload_too_large',
+      ],
     ];
     for (const [what, send, status, code] of cases) {
       it(`${what}: ${status} ${code}`, async () => {
@@ -91,7 +162,11 @@ describe('uploads', function () {
     }
 
     it('a body that is not multipart: 415', async () => {
-      const res = await request(ctx.app).post('/api/uploads/image').set('Authorization', auth).send({ file: 'x' }).expect(415);
+      const res = await request(ctx.app)
+        .post('/api/uploads/image')
+        .set('Authorization', auth)
+        .send({ file: 'x' })
+        .expect(415);
       expect(res.body.error.code).to.equal('unsupported_media_type');
     });
 
@@ -110,7 +185,9 @@ describe('uploads', function () {
 
     it('a client that disconnects mid-upload: no temp file remains, no row', async () => {
       const before = await rowCount();
-      const err = await post('/api/uploads/video', [part('mp4', 100 * MiB)], { abortAfterBytes: 20 * MiB }).catch((e) => e);
+      const err = await post('/api/uploads/video', [part('mp4', 100 * MiB)], { abortAfterBytes: 20 * MiB }).catch(
+        (e) => e,
+      );
       expect(err).to.be.instanceOf(Error);
       // The server notices the closed socket asynchronously: wait for the partial file to go.
       await expectDiskMatchesDb();
@@ -138,7 +215,10 @@ describe('uploads', function () {
       await request(ctx.app).get(`/api/uploads/${created.body.name}`).expect(404);
       await expectDiskMatchesDb();
       const second = await post('/api/uploads/image', [part('png', 4096)]);
-      await request(ctx.app).delete(`/api/uploads/${second.body.name}`).set('Authorization', await loginAdmin(ctx.app)).expect(204);
+      await request(ctx.app)
+        .delete(`/api/uploads/${second.body.name}`)
+        .set('Authorization', await loginAdmin(ctx.app))
+        .expect(204);
       await expectDiskMatchesDb();
     });
   });

@@ -39,10 +39,17 @@ function header(kind: MediaKind, size: number): Buffer {
     ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
     const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
     const fixed = signature.length + 25 + 8;
-    return Buffer.concat([signature, pngChunk('IHDR', ihdr), pngChunk('IDAT', Buffer.alloc(0), Math.max(0, size - fixed))]);
+    return Buffer.concat([
+      signature,
+      pngChunk('IHDR', ihdr),
+      pngChunk('IDAT', Buffer.alloc(0), Math.max(0, size - fixed)),
+    ]);
   }
   if (kind === 'jpeg') {
-    return Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00, 0x00, 0x48, 0x00, 0x48, 0x00, 0x00]);
+    return Buffer.from([
+      0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00, 0x00, 0x48, 0x00, 0x48, 0x00,
+      0x00,
+    ]);
   }
   const ftyp = Buffer.alloc(32);
   ftyp.writeUInt32BE(32, 0);
@@ -69,7 +76,8 @@ export function* mediaChunks(kind: MediaKind, size: number): Generator<Buffer> {
   }
 }
 
-export const mediaStream = (kind: MediaKind, size: number): Readable => Readable.from(mediaChunks(kind, size), { objectMode: false });
+export const mediaStream = (kind: MediaKind, size: number): Readable =>
+  Readable.from(mediaChunks(kind, size), { objectMode: false });
 
 export function mediaBuffer(kind: MediaKind, size: number): Buffer {
   return Buffer.concat([...mediaChunks(kind, size)]);

@@ -30,7 +30,11 @@ export interface UploadOptions {
   abortAfterBytes?: number;
 }
 
-export function multipartBody(parts: UploadPart[], boundary: string, fields: Record<string, string> = {}): AsyncGenerator<Buffer> {
+export function multipartBody(
+  parts: UploadPart[],
+  boundary: string,
+  fields: Record<string, string> = {},
+): AsyncGenerator<Buffer> {
   return (async function* () {
     for (const [name, value] of Object.entries(fields)) {
       yield Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`);
@@ -48,7 +52,10 @@ export function multipartBody(parts: UploadPart[], boundary: string, fields: Rec
 }
 
 /** The exact body length for parts of known sizes (to send Content-Length like a browser does). */
-export function multipartLength(parts: { field?: string; filename?: string; contentType?: string; size: number }[], boundary: string): number {
+export function multipartLength(
+  parts: { field?: string; filename?: string; contentType?: string; size: number }[],
+  boundary: string,
+): number {
   let total = Buffer.byteLength(`--${boundary}--\r\n`);
   for (const p of parts) {
     total += Buffer.byteLength(
@@ -65,7 +72,12 @@ export function newBoundary(): string {
 }
 
 /** POSTs a multipart body to `url`; resolves with the status and parsed JSON (or text) body. */
-export function upload(url: string, parts: UploadPart[], options: UploadOptions = {}, boundary = newBoundary()): Promise<UploadResponse> {
+export function upload(
+  url: string,
+  parts: UploadPart[],
+  options: UploadOptions = {},
+  boundary = newBoundary(),
+): Promise<UploadResponse> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = {
       'Content-Type': `multipart/form-data; boundary=${boundary}`,

@@ -33,7 +33,12 @@ export function authRoutes(deps: { db: Db; tokens: TokenService; config: Config 
     legacyHeaders: false,
     handler: (_req, res, _next, options) => {
       const retryAfter = Math.ceil(options.windowMs / 1000);
-      sendError(res, new HttpError(429, 'too_many_requests', 'too many login attempts, try again later', { 'Retry-After': String(retryAfter) }));
+      sendError(
+        res,
+        new HttpError(429, 'too_many_requests', 'too many login attempts, try again later', {
+          'Retry-After': String(retryAfter),
+        }),
+      );
     },
   });
 

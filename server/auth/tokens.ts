@@ -34,7 +34,8 @@ export class TokenService {
       const { payload } = await jwtVerify(token, this.key, { issuer: ISSUER, algorithms: ['HS256'] });
       const id = Number(payload.sub);
       const role = payload.role;
-      if (!Number.isSafeInteger(id) || (role !== 'customer' && role !== 'admin')) return { refused: 'token is invalid' };
+      if (!Number.isSafeInteger(id) || (role !== 'customer' && role !== 'admin'))
+        return { refused: 'token is invalid' };
       return { id, role };
     } catch (err) {
       return { refused: err instanceof errors.JWTExpired ? 'token has expired' : 'token is invalid' };

@@ -67,7 +67,15 @@ export async function findBooking(db: Db, id: number, ownerId?: number): Promise
 
 export async function createBooking(
   db: Db,
-  input: { userId: number; service: ServiceRow; scheduledAt: string; notes?: string; billing: Billing; supplierState: string; status?: BookingStatus },
+  input: {
+    userId: number;
+    service: ServiceRow;
+    scheduledAt: string;
+    notes?: string;
+    billing: Billing;
+    supplierState: string;
+    status?: BookingStatus;
+  },
 ): Promise<number> {
   const { service, billing } = input;
   const tax = computeTax(Number(service.price_paise), service.gst_rate_bp, billing.state === input.supplierState);

@@ -9,13 +9,7 @@ const billing = z
     city: z.string().trim().min(1).max(80),
     state: z.string().refine((s) => stateByCode(s) !== undefined, 'must be a two-digit GST state code such as "29"'),
     pincode: z.string().regex(/^[1-9]\d{5}$/, 'must be a six-digit PIN code'),
-    gstin: z
-      .string()
-      .trim()
-      .toUpperCase()
-      .refine(isGstin, 'is not a valid GSTIN')
-      .optional()
-      .nullable(),
+    gstin: z.string().trim().toUpperCase().refine(isGstin, 'is not a valid GSTIN').optional().nullable(),
   })
   .refine((b) => !b.gstin || b.gstin.slice(0, 2) === b.state, {
     path: ['gstin'],

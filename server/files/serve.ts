@@ -22,7 +22,16 @@ export interface ServedObject {
   cacheControl: string;
 }
 
-const OBJECT_HEADERS = ['Accept-Ranges', 'ETag', 'Last-Modified', 'Cache-Control', 'Content-Type', 'Content-Disposition', 'Content-Range', 'Content-Length'];
+const OBJECT_HEADERS = [
+  'Accept-Ranges',
+  'ETag',
+  'Last-Modified',
+  'Cache-Control',
+  'Content-Type',
+  'Content-Disposition',
+  'Content-Range',
+  'Content-Length',
+];
 
 function etagMatches(header: string, etag: string): boolean {
   return header.trim() === '*' || header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
@@ -64,7 +73,11 @@ export async function serveObject(req: Request, res: Response, storage: Storage,
   res.setHeader('Cache-Control', object.cacheControl);
 
   if (preconditionFailed(req, object)) {
-    res.status(412).json({ error: { code: 'precondition_failed', message: 'the file does not match If-Match / If-Unmodified-Since' } });
+    res
+      .status(412)
+      .json({
+        error: { code: 'precondition_failed', message: 'the file does not match If-Match / If-Unmodified-Since' },
+      });
     return;
   }
   if (fresh(req.headers, { etag: object.etag, 'last-modified': object.lastModified.toUTCString() })) {
@@ -79,7 +92,10 @@ export async function serveObject(req: Request, res: Response, storage: Storage,
     return;
   }
   res.setHeader('Content-Type', object.contentType);
-  res.setHeader('Content-Disposition', contentDisposition(object.downloadName, { type: object.inline ? 'inline' : 'attachment' }));
+  res.setHeader(
+    'Content-Disposition',
+    contentDisposition(object.downloadName, { type: object.inline ? 'inline' : 'attachment' }),
+  );
   let range: ByteRange | undefined;
   if (decision.kind === 'partial') {
     range = decision.range;

@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
-import { readdir, rename, stat, unlink } from 'node:fs/promises';
+import { rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { OBJECT_NAME, type ByteRange, type Storage, type StoredObject } from './storage.js';
+import { countFiles, ownedName, sweepStale } from './temp-files.js';
 
 const PENDING_PREFIX = '.partial-';
 
@@ -22,7 +22,7 @@ export class LocalStorage implements Storage {
 
   async put(name: string, source: Readable): Promise<StoredObject> {
     const target = this.path(name);
-    const temp = join(this.dir, `${PENDING_PREFIX}${randomBytes(8).toString('hex')}`);
+    const temp = join(this.dir, ownedName('', PENDING_PREFIX));
     try {
       await pipeline(source, createWriteStream(temp, { flags: 'wx', highWaterMark: 256 * 1024 }));
       await rename(temp, target);
@@ -54,17 +54,11 @@ export class LocalStorage implements Storage {
     });
   }
 
-  private async pending(): Promise<string[]> {
-    return (await readdir(this.dir)).filter((f) => f.startsWith(PENDING_PREFIX));
-  }
-
-  async countPending(): Promise<number> {
-    return (await this.pending()).length;
+  countPending(): Promise<number> {
+    return countFiles(this.dir, PENDING_PREFIX);
   }
 
   async sweepPending(): Promise<number> {
-    const files = await this.pending();
-    await Promise.all(files.map((f) => unlink(join(this.dir, f)).catch(() => {})));
-    return files.length;
+    return sweepStale(this.dir, PENDING_PREFIX);
   }
 }

@@ -22,7 +22,7 @@ export interface Storage {
   delete(name: string): Promise<void>;
   /** Unfinished writes present now (a health figure; zero when idle). */
   countPending(): Promise<number>;
-  /** Removes unfinished writes left by a crash; run at start-up. */
+  /** Removes unfinished writes left by a process that died; run at start-up. */
   sweepPending(): Promise<number>;
 }
 

@@ -33,20 +33,27 @@ const MULTIPART_OVERHEAD = 64 * 1024;
 const MAX_FIELD_NAME = 100;
 
 const fail = (status: number, code: string, message: string) => new HttpError(status, code, message);
-const fieldNameTooLong = () => fail(400, 'field_name_too_long', `a form field name is longer than ${MAX_FIELD_NAME} characters`);
+const fieldNameTooLong = () =>
+  fail(400, 'field_name_too_long', `a form field name is longer than ${MAX_FIELD_NAME} characters`);
 const tooLarge = (max: number) => fail(413, 'payload_too_large', `file is larger than the limit of ${max} bytes`);
 
 /** The client's file name, kept as metadata only: no path, no control characters, bounded length. */
 export function sanitizeFilename(raw: string | undefined): string {
   const base = (raw ?? '').normalize('NFC').split(/[/\\]/).pop() ?? '';
-  const clean = base.replace(/[\u0000-\u001f\u007f"]/g, '').replace(/^\.+/, '').trim().slice(0, 200);
+  const clean = base
+    .replace(/[\u0000-\u001f\u007f"]/g, '')
+    .replace(/^\.+/, '')
+    .trim()
+    .slice(0, 200);
   return clean || 'upload';
 }
 
 export function receiveUpload(req: Request, options: ReceiveOptions): Promise<ReceivedFile> {
   const { storage, maxBytes, accept } = options;
   if (!req.is('multipart/form-data')) {
-    return Promise.reject(fail(415, 'unsupported_media_type', 'expected multipart/form-data with one file field "file"'));
+    return Promise.reject(
+      fail(415, 'unsupported_media_type', 'expected multipart/form-data with one file field "file"'),
+    );
   }
   const declared = Number(req.headers['content-length']);
   if (declared > maxBytes + MULTIPART_OVERHEAD) return Promise.reject(tooLarge(maxBytes));
@@ -119,7 +126,10 @@ export function receiveUpload(req: Request, options: ReceiveOptions): Promise<Re
       );
     });
 
-    async function storeFile(file: Readable & { truncated?: boolean }, filename: string | undefined): Promise<ReceivedFile> {
+    async function storeFile(
+      file: Readable & { truncated?: boolean },
+      filename: string | undefined,
+    ): Promise<ReceivedFile> {
       const chunks = file[Symbol.asyncIterator]();
       // Read just enough to recognise the type before anything touches the disk.
       const headParts: Buffer[] = [];
@@ -138,7 +148,11 @@ export function receiveUpload(req: Request, options: ReceiveOptions): Promise<Re
       const head = Buffer.concat(headParts);
       const type = await fileTypeFromBuffer(head);
       if (!type || !accept.has(type.mime)) {
-        throw fail(415, 'unsupported_file_type', `unsupported file type${type ? ` ${type.mime}` : ''}; accepted: ${[...accept].join(', ')}`);
+        throw fail(
+          415,
+          'unsupported_file_type',
+          `unsupported file type${type ? ` ${type.mime}` : ''}; accepted: ${[...accept].join(', ')}`,
+        );
       }
 
       const hash = createHash('sha256');
@@ -159,7 +173,13 @@ export function receiveUpload(req: Request, options: ReceiveOptions): Promise<Re
       const name = `${randomBytes(16).toString('hex')}.${type.ext}`;
       await storage.put(name, Readable.from(bytes(), { objectMode: false, highWaterMark: 1 }));
       options.onBytes?.(size);
-      return { name, originalName: sanitizeFilename(filename), size, contentType: type.mime, sha256: hash.digest('hex') };
+      return {
+        name,
+        originalName: sanitizeFilename(filename),
+        size,
+        contentType: type.mime,
+        sha256: hash.digest('hex'),
+      };
     }
 
     parser.on('field', (name, _value, info) => {
@@ -170,7 +190,9 @@ export function receiveUpload(req: Request, options: ReceiveOptions): Promise<Re
     parser.on('filesLimit', () => abortWith(fail(400, 'too_many_files', 'send exactly one file per request')));
     parser.on('fieldsLimit', () => abortWith(fail(400, 'too_many_fields', 'too many form fields')));
     parser.on('partsLimit', () => abortWith(fail(400, 'too_many_parts', 'too many parts in the form')));
-    parser.on('error', () => abortWith(fail(400, 'malformed_multipart', 'the multipart body is malformed or incomplete')));
+    parser.on('error', () =>
+      abortWith(fail(400, 'malformed_multipart', 'the multipart body is malformed or incomplete')),
+    );
     parser.on('close', async () => {
       await storing;
       if (problem) return;

@@ -28,7 +28,8 @@ const listQuery = z.object({
   cursor: z.coerce.number().int().positive().optional(),
 });
 
-const canSee = (user: AuthUser | undefined, row: UploadRow) => user && (user.role === 'admin' || user.id === row.user_id);
+const canSee = (user: AuthUser | undefined, row: UploadRow) =>
+  user && (user.role === 'admin' || user.id === row.user_id);
 
 export function uploadRoutes(deps: Deps): Router {
   const { db, tokens, config, storage } = deps;

@@ -52,9 +52,15 @@ export async function startContext(kind: DbKind = 'sqlite', env: Record<string, 
 
 let counter = 0;
 /** Registers a fresh customer and returns its bearer header value. */
-export async function registerCustomer(app: Express, name = 'Test Customer'): Promise<{ auth: string; id: number; email: string }> {
+export async function registerCustomer(
+  app: Express,
+  name = 'Test Customer',
+): Promise<{ auth: string; id: number; email: string }> {
   const email = `customer${++counter}-${Date.now()}@example.test`;
-  const res = await request(app).post('/api/auth/register').send({ email, password: 'customer-pass-1', name }).expect(201);
+  const res = await request(app)
+    .post('/api/auth/register')
+    .send({ email, password: 'customer-pass-1', name })
+    .expect(201);
   return { auth: `Bearer ${res.body.token}`, id: res.body.user.id, email };
 }
 
@@ -64,11 +70,13 @@ export async function loginAdmin(app: Express): Promise<string> {
 }
 
 /** A valid booking body; the billing state decides intra-state (29, the default supplier's) or inter-state. */
-export function bookingBody(overrides: { state?: string; gstin?: string | null; name?: string; scheduledAt?: string } = {}) {
+export function bookingBody(
+  overrides: { state?: string; gstin?: string | null; name?: string; scheduledAt?: string } = {},
+) {
   return {
     serviceCode: 'gst-returns-monthly',
     scheduledAt: overrides.scheduledAt ?? new Date(Date.now() + 7 * 86_400_000).toISOString(),
-    notes: 'Please bring last month\'s sales register',
+    notes: "Please bring last month's sales register",
     billing: {
       name: overrides.name ?? 'Sharma Traders',
       address: '14 Residency Road',
@@ -81,6 +89,10 @@ export function bookingBody(overrides: { state?: string; gstin?: string | null; 
 }
 
 export async function createBooking(app: Express, auth: string, overrides: Parameters<typeof bookingBody>[0] = {}) {
-  const res = await request(app).post('/api/bookings').set('Authorization', auth).send(bookingBody(overrides)).expect(201);
+  const res = await request(app)
+    .post('/api/bookings')
+    .set('Authorization', auth)
+    .send(bookingBody(overrides))
+    .expect(201);
   return res.body as { id: number; amounts: Record<string, number>; [k: string]: unknown };
 }

@@ -1,0 +1,48 @@
+import { Router, type Request, type RequestHandler, type Response } from 'express';
+import { authenticate, currentUser, requireRole } from '../auth/middleware.js';
+import type { TokenService } from '../auth/tokens.js';
+import { findBooking } from '../bookings/repository.js';
+import { parseId } from '../bookings/schemas.js';
+import type { Config } from '../config.js';
+import type { Db } from '../db/connect.js';
+import { notFound } from '../http/errors.js';
+import type { PdfRenderer } from '../pdf/renderer.js';
+import { sendTempFile } from '../pdf/send-temp-file.js';
+import { issueInvoice } from './numbering.js';
+import { invoiceEtag, invoiceFilename, invoiceView } from './view-model.js';
+
+interface Deps {
+  db: Db;
+  tokens: TokenService;
+  config: Config;
+  renderer: PdfRenderer;
+  heavyGuard: RequestHandler;
+}
+
+/** GET /api/bookings/:id/invoice (own bookings) and GET /api/admin/bookings/:id/invoice (any). */
+export function invoiceRoutes(deps: Deps): { customer: Router; admin: Router } {
+  const { db, tokens, config, renderer } = deps;
+
+  const download = (scope: 'own' | 'any') => async (req: Request, res: Response) => {
+    const id = parseId(String(req.params.id));
+    const booking = id && (await findBooking(db, id, scope === 'own' ? currentUser(req).id : undefined));
+    if (!booking) throw notFound('booking');
+    const snapshot = await issueInvoice(db, booking, config);
+    const etag = invoiceEtag(snapshot);
+    // An issued invoice never changes: a client holding it gets 304 without a render.
+    res.setHeader('ETag', etag);
+    res.setHeader('Cache-Control', 'private, no-cache');
+    if (req.fresh) {
+      res.status(304).end();
+      return;
+    }
+    const file = await renderer.render(invoiceView(snapshot));
+    await sendTempFile(res, file, { filename: invoiceFilename(snapshot.number), contentType: 'application/pdf', etag });
+  };
+
+  const customer = Router();
+  customer.get('/:id/invoice', authenticate(tokens), deps.heavyGuard, download('own'));
+  const admin = Router();
+  admin.get('/:id/invoice', authenticate(tokens), requireRole('admin'), deps.heavyGuard, download('any'));
+  return { customer, admin };
+}

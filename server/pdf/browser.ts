@@ -1,0 +1,209 @@
+// One Chromium for the whole process, launched by the main thread; workers connect to it over CDP.
+// (A worker that launches its own browser leaves orphaned Chromium processes behind when piscina
+// terminates the thread, and N browsers cost ~1.5x the memory.) Restarted every PDF_BROWSER_RENDERS
+// renders, like Gotenberg, to shed whatever a long-lived browser accumulates; relaunched when it dies.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import puppeteer, { type Browser } from 'puppeteer-core';
+import type { ChromeExecutable } from './discover.js';
+import { ownedName, sweepStale } from '../storage/temp-files.js';
+
+interface Generation {
+  id: number;
+  browser: Browser;
+  wsEndpoint: string;
+  pid?: number;
+  profileDir: string;
+  renders: number;
+  inFlight: number;
+  retired: boolean;
+  alive: boolean;
+  closing?: Promise<void>;
+}
+
+export interface BrowserLease {
+  wsEndpoint: string;
+  /** False once the browser behind this lease has exited (the render may be retried on a new one). */
+  readonly alive: boolean;
+  release(): void;
+}
+
+const BASE_ARGS = [
+  '--disable-gpu',
+  '--disable-dev-shm-usage', // Heroku's /dev/shm is tiny
+  '--disable-background-networking', // nothing leaves the machine, and no failed look-ups at start
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-extensions',
+  '--disable-default-apps',
+  '--disable-breakpad',
+  '--disable-quic',
+  '--no-first-run',
+  '--no-default-browser-check',
+  '--mute-audio',
+  '--password-store=basic',
+  '--font-render-hinting=none',
+];
+
+export class BrowserManager {
+  private current?: Generation;
+  private launching?: Promise<Generation>;
+  private readonly generations = new Set<Generation>();
+  private nextId = 1;
+  private closed = false;
+  launches = 0;
+  crashes = 0;
+  lastError?: string;
+
+  constructor(
+    readonly executable: ChromeExecutable | undefined,
+    private readonly options: { profileRoot: string; restartAfterRenders: number; logger: Logger },
+  ) {
+    // Profiles left by a process that was killed before it could close its browser.
+    sweepStale(options.profileRoot);
+  }
+
+  async acquire(): Promise<BrowserLease> {
+    const gen = await this.ready();
+    gen.inFlight++;
+    let released = false;
+    return {
+      wsEndpoint: gen.wsEndpoint,
+      get alive() {
+        return gen.alive;
+      },
+      release: () => {
+        if (released) return;
+        released = true;
+        gen.inFlight--;
+        gen.renders++;
+        if (gen.renders >= this.options.restartAfterRenders) this.retire(gen);
+        else if (gen.retired && gen.inFlight === 0) void this.closeGeneration(gen);
+      },
+    };
+  }
+
+  /** Starts the browser ahead of the first invoice; failures are logged and retried on demand. */
+  warmUp(): void {
+    if (this.executable) this.ready().catch(() => {});
+  }
+
+  private ready(): Promise<Generation> {
+    if (this.closed) return Promise.reject(new Error('renderer is shutting down'));
+    if (this.current?.alive && !this.current.retired) return Promise.resolve(this.current);
+    this.launching ??= this.launch().finally(() => (this.launching = undefined));
+    return this.launching;
+  }
+
+  private async launch(): Promise<Generation> {
+    const exe = this.executable;
+    if (!exe) throw new Error('no browser');
+    const profileDir = join(this.options.profileRoot, ownedName('-profile'));
+    // The sandbox needs user namespaces a root process cannot use; only then is it turned off.
+    const sandbox = process.getuid?.() === 0 ? ['--no-sandbox'] : [];
+    let browser: Browser;
+    try {
+      browser = await puppeteer.launch({
+        executablePath: exe.path,
+        headless: exe.headless,
+        userDataDir: profileDir,
+        args: [...BASE_ARGS, ...sandbox, ...exe.extraArgs],
+        // Our own shutdown closes the browser after in-flight renders, not puppeteer's signal handlers.
+        handleSIGINT: false,
+        handleSIGTERM: false,
+        handleSIGHUP: false,
+        timeout: 30_000,
+        protocolTimeout: 120_000,
+      });
+    } catch (err) {
+      this.lastError = (err as Error).message;
+      rmSync(profileDir, { recursive: true, force: true });
+      this.options.logger.error({ err, executable: exe.path }, 'could not launch Chromium');
+      throw err;
+    }
+    const gen: Generation = {
+      id: this.nextId++,
+      browser,
+      wsEndpoint: browser.wsEndpoint(),
+      pid: browser.process()?.pid,
+      profileDir,
+      renders: 0,
+      inFlight: 0,
+      retired: false,
+      alive: true,
+    };
+    this.launches++;
+    this.generations.add(gen);
+    browser.on('disconnected', () => {
+      gen.alive = false;
+      if (this.current === gen) this.current = undefined;
+      if (!gen.closing) {
+        this.crashes++;
+        this.options.logger.warn(
+          { generation: gen.id, pid: gen.pid },
+          'Chromium exited unexpectedly; relaunching on demand',
+        );
+        void this.closeGeneration(gen);
+      }
+    });
+    this.current = gen;
+    this.options.logger.info({ generation: gen.id, pid: gen.pid, executable: exe.path }, 'Chromium started');
+    return gen;
+  }
+
+  private retire(gen: Generation): void {
+    gen.retired = true;
+    if (this.current === gen) this.current = undefined;
+    if (gen.inFlight === 0) void this.closeGeneration(gen);
+  }
+
+  private closeGeneration(gen: Generation): Promise<void> {
+    gen.closing ??= (async () => {
+      const exited = gen.browser.close().catch(() => {});
+      const timer = new Promise((resolve) => setTimeout(resolve, 5_000).unref());
+      await Promise.race([exited, timer]);
+      // Whatever did not exit in time goes with its whole process group (zygote, renderers, GPU).
+      if (gen.pid) {
+        try {
+          process.kill(-gen.pid, 'SIGKILL');
+        } catch {}
+      }
+      gen.alive = false;
+      this.generations.delete(gen);
+      rmSync(gen.profileDir, { recursive: true, force: true });
+    })();
+    return gen.closing;
+  }
+
+  /** Kills the browser's process group now (tests use it to simulate a crash). */
+  crashForTest(): void {
+    if (this.current?.pid) process.kill(-this.current.pid, 'SIGKILL');
+  }
+
+  /** The browser processes' root pids, for memory figures. */
+  pids(): number[] {
+    return [...this.generations].filter((g) => g.alive && g.pid).map((g) => g.pid!);
+  }
+
+  status() {
+    return {
+      executable: this.executable?.path ?? null,
+      source: this.executable?.source ?? null,
+      headless: this.executable?.headless ?? null,
+      running: this.current?.alive === true,
+      pid: this.current?.pid ?? null,
+      generation: this.current?.id ?? null,
+      rendersOnCurrent: this.current?.renders ?? 0,
+      launches: this.launches,
+      crashes: this.crashes,
+      lastError: this.lastError ?? null,
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.launching?.catch(() => {});
+    await Promise.all([...this.generations].map((g) => this.closeGeneration(g)));
+  }
+}

@@ -1,0 +1,182 @@
+// The PDF renderer as the routes see it: a bounded piscina pool (PDF_WORKERS threads, PDF_QUEUE_MAX
+// waiting tasks) in front of one Chromium. A full queue is refused at once with 503 + Retry-After
+// rather than piling up memory; a render over PDF_TIMEOUT_MS is a 504; a render that fails because
+// Chromium died is retried once on a fresh browser. The worker writes the PDF to a temp file and the
+// caller streams it (see send-temp-file.ts), so no PDF is ever held in the main thread's memory.
+import { join } from 'node:path';
+import { unlink } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import { Piscina } from 'piscina';
+import type { Config } from '../config.js';
+import { HttpError, unavailable } from '../http/errors.js';
+import type { RenderResult, RenderTask } from '../../workers/render-invoice.js';
+import { BrowserManager } from './browser.js';
+import { discoverChrome, INSTALL_HINT } from './discover.js';
+import { countFiles, ownedName, sweepStale } from '../storage/temp-files.js';
+
+export type { RenderResult };
+
+/** The worker module, compiled (dist/workers/*.js) or run from source through tsx (workers/*.ts). */
+const WORKER_FILE = new URL(
+  `../../workers/render-invoice${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`,
+  import.meta.url,
+);
+
+/** Extra time the main thread grants past the worker's own timeout before it terminates the thread. */
+const HARD_TIMEOUT_GRACE_MS = 5_000;
+const QUEUE_FULL_RETRY_AFTER_S = 2;
+const CONNECTION_LOST =
+  /Connection closed|Target closed|Session closed|WebSocket is not open|browser has disconnected|ECONNREFUSED/i;
+
+export interface RendererStats {
+  rendered: number;
+  failed: number;
+  timedOut: number;
+  rejectedQueueFull: number;
+  retriedAfterCrash: number;
+}
+
+export interface RenderObserver {
+  onRendered?(seconds: number): void;
+}
+
+export class PdfRenderer {
+  readonly stats: RendererStats = { rendered: 0, failed: 0, timedOut: 0, rejectedQueueFull: 0, retriedAfterCrash: 0 };
+  private readonly pool: Piscina<RenderTask, RenderResult>;
+  private closing = false;
+
+  private constructor(
+    private readonly config: Config['pdf'],
+    readonly browsers: BrowserManager,
+    private readonly logger: Logger,
+    private readonly observer: RenderObserver,
+  ) {
+    this.pool = new Piscina({
+      filename: WORKER_FILE.href,
+      minThreads: config.workers,
+      maxThreads: config.workers,
+      maxQueue: config.queueMax,
+      concurrentTasksPerWorker: 1,
+      idleTimeout: Number.MAX_SAFE_INTEGER, // keep workers (and their CDP connections) warm
+      resourceLimits: { maxOldGenerationSizeMb: 96 },
+    });
+  }
+
+  static async start(config: Config, logger: Logger, observer: RenderObserver = {}): Promise<PdfRenderer> {
+    const swept = sweepStale(config.pdf.tmpDir);
+    if (swept) logger.warn({ files: swept }, 'removed PDF temp files left by an earlier process');
+    let executable;
+    try {
+      executable = await discoverChrome(config.pdf.chromePath);
+    } catch (err) {
+      logger.error({ err }, 'CHROME_PATH is unusable');
+    }
+    if (!executable) logger.warn(INSTALL_HINT);
+    const browsers = new BrowserManager(executable, {
+      profileRoot: join(config.dataDir, 'chromium-profiles'),
+      restartAfterRenders: config.pdf.browserRenders,
+      logger,
+    });
+    browsers.warmUp();
+    return new PdfRenderer(config.pdf, browsers, logger, observer);
+  }
+
+  get available(): boolean {
+    return this.browsers.executable !== undefined;
+  }
+
+  get queueSize(): number {
+    return this.pool.queueSize;
+  }
+
+  /** Renders one invoice view to a temp file; the caller owns (and must delete) the file. */
+  async render(view: unknown, signal?: AbortSignal): Promise<RenderResult> {
+    if (!this.available) throw unavailable('pdf_unavailable', INSTALL_HINT, 60);
+    if (this.closing) throw unavailable('shutting_down', 'the server is restarting', 5);
+    if (this.pool.queueSize >= this.config.queueMax) throw this.queueFull();
+    const started = process.hrtime.bigint();
+    try {
+      const result = await this.attempt(view, signal).catch(async (err) => {
+        if (!(err instanceof BrowserDied)) throw err;
+        this.stats.retriedAfterCrash++;
+        this.logger.warn('render failed because Chromium exited; retrying once on a new browser');
+        return this.attempt(view, signal);
+      });
+      this.stats.rendered++;
+      this.observer.onRendered?.(Number(process.hrtime.bigint() - started) / 1e9);
+      return result;
+    } catch (err) {
+      if (err instanceof HttpError) throw err;
+      this.stats.failed++;
+      this.logger.error({ err }, 'invoice render failed');
+      throw new HttpError(503, 'pdf_render_failed', 'the invoice could not be rendered; try again', {
+        'Retry-After': '5',
+      });
+    }
+  }
+
+  private queueFull(): HttpError {
+    this.stats.rejectedQueueFull++;
+    return unavailable(
+      'pdf_queue_full',
+      'too many invoices are being rendered; try again shortly',
+      QUEUE_FULL_RETRY_AFTER_S,
+    );
+  }
+
+  private async attempt(view: unknown, signal?: AbortSignal): Promise<RenderResult> {
+    const lease = await this.browsers.acquire();
+    const outPath = join(this.config.tmpDir, ownedName('.pdf'));
+    const hardTimeout = AbortSignal.timeout(this.config.timeoutMs + HARD_TIMEOUT_GRACE_MS);
+    try {
+      return await this.pool.run(
+        {
+          wsEndpoint: lease.wsEndpoint,
+          view,
+          outPath,
+          timeoutMs: this.config.timeoutMs,
+          pageRenders: this.config.pageRenders,
+        },
+        { signal: signal ? AbortSignal.any([signal, hardTimeout]) : hardTimeout },
+      );
+    } catch (err) {
+      await unlink(outPath).catch(() => {});
+      const e = err as Error & { code?: string };
+      if (e.message === 'Task queue is at limit') throw this.queueFull();
+      if (e.code === 'RENDER_TIMEOUT' || e.message?.startsWith('render timed out') || hardTimeout.aborted) {
+        this.stats.timedOut++;
+        throw new HttpError(504, 'pdf_timeout', `rendering took longer than ${this.config.timeoutMs} ms`);
+      }
+      if (signal?.aborted) throw new HttpError(499, 'client_closed', 'the client went away');
+      // The worker may notice the dead connection before this thread hears of the browser's exit.
+      if (!lease.alive || CONNECTION_LOST.test(e.message ?? '')) throw new BrowserDied();
+      throw err;
+    } finally {
+      lease.release();
+    }
+  }
+
+  countTempFiles(): Promise<number> {
+    return countFiles(this.config.tmpDir);
+  }
+
+  status() {
+    return {
+      state: !this.available ? 'unavailable' : this.closing ? 'closing' : 'ready',
+      hint: this.available ? undefined : INSTALL_HINT,
+      workers: this.config.workers,
+      queue: { size: this.pool.queueSize, max: this.config.queueMax },
+      browser: this.browsers.status(),
+      ...this.stats,
+    };
+  }
+
+  /** Waits for running renders, stops the workers, then closes Chromium (no process left behind). */
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.pool.close().catch(() => {});
+    await this.browsers.close();
+  }
+}
+
+class BrowserDied extends Error {}
