@@ -4,7 +4,8 @@ import helmet from 'helmet';
 import { authRoutes } from './auth/routes.js';
 import { adminBookingRoutes, bookingRoutes, catalogueRoutes } from './bookings/routes.js';
 import { errorHandler, unknownRoute } from './http/errors.js';
-import { httpLogger } from './http/logging.js';
+import { httpLogger, requestContext } from './http/logging.js';
+import { healthRoutes, metricsRoute } from './health/routes.js';
 import { invoiceRoutes } from './invoices/routes.js';
 import type { Runtime } from './runtime.js';
 import { uploadRoutes } from './uploads/routes.js';
@@ -16,15 +17,23 @@ export function createApp(rt: Runtime): express.Express {
   app.set('etag', false); // JSON is not cached; files and invoices set their own strong ETags.
 
   app.use(httpLogger(rt.logger));
+  app.use(requestContext);
+  app.use(rt.metrics.timing);
   app.use(helmet({ crossOriginResourcePolicy: { policy: 'same-site' } }));
   app.use(express.json({ limit: rt.config.bodyLimit }));
 
+  app.use('/api/health', healthRoutes(rt));
+  app.get('/metrics', metricsRoute(rt));
   app.use('/api/auth', authRoutes(rt));
   app.use('/api/services', catalogueRoutes(rt));
-  const invoices = invoiceRoutes(rt);
+  const heavyGuard = rt.memoryGuard.heavyRoutes;
+  const invoices = invoiceRoutes({ ...rt, heavyGuard });
   app.use('/api/bookings', invoices.customer, bookingRoutes(rt));
   app.use('/api/admin/bookings', invoices.admin, adminBookingRoutes(rt));
-  app.use('/api/uploads', uploadRoutes(rt));
+  app.use(
+    '/api/uploads',
+    uploadRoutes({ ...rt, heavyGuard, onUploadBytes: (kind, n) => rt.metrics.uploadBytes.inc({ kind }, n) }),
+  );
 
   app.use(unknownRoute);
   app.use(errorHandler);

@@ -4,7 +4,7 @@
 import { createServer } from 'node:http';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { createLogger } from './http/logging.js';
+import { createLogger, currentRequestId } from './http/logging.js';
 import { startRuntime } from './runtime.js';
 
 let config: Config;
@@ -19,11 +19,11 @@ const logger = createLogger(config.logLevel);
 
 // A process in an unknown state must not limp on: log, then exit non-zero so the platform restarts it.
 process.on('uncaughtException', (err) => {
-  logger.fatal({ err }, 'uncaught exception');
+  logger.fatal({ err, requestId: currentRequestId() }, 'uncaught exception');
   process.exit(1);
 });
 process.on('unhandledRejection', (reason) => {
-  logger.fatal({ err: reason }, 'unhandled promise rejection');
+  logger.fatal({ err: reason, requestId: currentRequestId() }, 'unhandled promise rejection');
   process.exit(1);
 });
 
@@ -55,8 +55,12 @@ async function shutdown(signal: string): Promise<void> {
     server.closeAllConnections();
   }, config.shutdownTimeoutMs);
   deadline.unref();
+  // server.close() drops the connections idle right now; a keep-alive connection whose response
+  // finishes later would linger until its keep-alive timeout, so keep sweeping while draining.
+  const sweeper = setInterval(() => server.closeIdleConnections(), 250);
   await new Promise<void>((resolve) => server.close(() => resolve()));
   clearTimeout(deadline);
+  clearInterval(sweeper);
   await runtime.close();
   logger.info('stopped');
   process.exit(0);

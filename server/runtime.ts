@@ -6,7 +6,9 @@ import { TokenService } from './auth/tokens.js';
 import { seedCatalogue } from './bookings/catalogue.js';
 import type { Config } from './config.js';
 import { openDb, type Db } from './db/connect.js';
-import type { RequestHandler } from 'express';
+import { MemoryGuard, realClock, type Clock } from './health/memory-guard.js';
+import { createMemorySampler, type MemoryReading } from './health/memory-reading.js';
+import { Metrics } from './health/metrics.js';
 import { PdfRenderer } from './pdf/renderer.js';
 import { LocalStorage } from './storage/local.js';
 import type { Storage } from './storage/storage.js';
@@ -18,14 +20,20 @@ export interface Runtime {
   tokens: TokenService;
   storage: Storage;
   renderer: PdfRenderer;
-  /** Put in front of heavy routes (uploads, invoices, exports): answers 503 under memory pressure. */
-  heavyGuard: RequestHandler;
+  memoryGuard: MemoryGuard;
+  metrics: Metrics;
   /** True once shutdown has begun: readiness answers 503 so the router stops sending traffic. */
   draining: boolean;
   close(): Promise<void>;
 }
 
-export async function startRuntime(config: Config, logger: Logger): Promise<Runtime> {
+/** Replaceable parts, for tests that drive the memory guard by hand. */
+export interface RuntimeOverrides {
+  memorySampler?: () => MemoryReading;
+  clock?: Clock;
+}
+
+export async function startRuntime(config: Config, logger: Logger, overrides: RuntimeOverrides = {}): Promise<Runtime> {
   const db = await openDb(config);
   await seedCatalogue(db);
   if (config.admin) await ensureAdmin(db, config.admin);
@@ -34,7 +42,16 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
   const swept = await storage.sweepPending();
   if (swept) logger.warn({ files: swept }, 'removed unfinished uploads left by an earlier crash');
 
-  const renderer = await PdfRenderer.start(config, logger);
+  const metrics = new Metrics();
+  const renderer = await PdfRenderer.start(config, logger, { onRendered: (s) => metrics.renderDuration.observe(s) });
+  const sampler =
+    overrides.memorySampler ??
+    createMemorySampler({ limitBytes: config.memory.limitBytes, chromiumPids: () => renderer.browsers.pids() });
+  const memoryGuard = new MemoryGuard(config.memory, sampler, logger, overrides.clock ?? realClock, () =>
+    metrics.guardRejections.inc(),
+  );
+  memoryGuard.start();
+  metrics.observe({ db, renderer, guard: memoryGuard });
 
   const runtime: Runtime = {
     config,
@@ -43,9 +60,11 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
     tokens,
     storage,
     renderer,
-    heavyGuard: (_req, _res, next) => next(),
+    memoryGuard,
+    metrics,
     draining: false,
     async close() {
+      memoryGuard.stop();
       await renderer.close();
       await db.destroy();
     },

@@ -73,11 +73,9 @@ export async function serveObject(req: Request, res: Response, storage: Storage,
   res.setHeader('Cache-Control', object.cacheControl);
 
   if (preconditionFailed(req, object)) {
-    res
-      .status(412)
-      .json({
-        error: { code: 'precondition_failed', message: 'the file does not match If-Match / If-Unmodified-Since' },
-      });
+    res.status(412).json({
+      error: { code: 'precondition_failed', message: 'the file does not match If-Match / If-Unmodified-Since' },
+    });
     return;
   }
   if (fresh(req.headers, { etag: object.etag, 'last-modified': object.lastModified.toUTCString() })) {

@@ -1,5 +1,7 @@
 // Structured logs (pino) with a request id on every response. Secrets are redacted at the source.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
+import type { RequestHandler } from 'express';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pino, type Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
@@ -44,3 +46,10 @@ export function httpLogger(logger: Logger) {
     },
   });
 }
+
+const requestScope = new AsyncLocalStorage<string>();
+
+/** Keeps the request id in async context, so even an uncaught exception can be logged with it. */
+export const requestContext: RequestHandler = (req, _res, next) => requestScope.run(String(req.id), next);
+
+export const currentRequestId = (): string | undefined => requestScope.getStore();

@@ -7,7 +7,7 @@ import request from 'supertest';
 import { createApp } from '../../server/app.js';
 import { loadConfig } from '../../server/config.js';
 import { createLogger } from '../../server/http/logging.js';
-import { startRuntime, type Runtime } from '../../server/runtime.js';
+import { startRuntime, type Runtime, type RuntimeOverrides } from '../../server/runtime.js';
 import { freshMysqlDatabase, type DbKind } from './databases.js';
 
 export const ADMIN = { email: 'admin@example.test', password: 'admin-password-1' };
@@ -32,11 +32,15 @@ export function testEnv(dataDir: string, env: Record<string, string> = {}): Node
   };
 }
 
-export async function startContext(kind: DbKind = 'sqlite', env: Record<string, string> = {}): Promise<TestContext> {
+export async function startContext(
+  kind: DbKind = 'sqlite',
+  env: Record<string, string> = {},
+  overrides: RuntimeOverrides = {},
+): Promise<TestContext> {
   const dataDir = mkdtempSync(join(tmpdir(), 'booking-core-test-'));
   const mysql = kind === 'mysql' ? await freshMysqlDatabase() : undefined;
   const config = loadConfig(testEnv(dataDir, { ...(mysql ? { DATABASE_URL: mysql.url } : {}), ...env }));
-  const rt = await startRuntime(config, createLogger(config.logLevel));
+  const rt = await startRuntime(config, createLogger(config.logLevel), overrides);
   return {
     kind,
     rt,

@@ -1,0 +1,124 @@
+// What "memory in use" means for this process, read from the most specific source there is:
+// 1. the cgroup's limit when the process runs in a limited container (a dyno, a pod);
+// 2. MEMORY_LIMIT_MB when set: this process plus its Chromium tree against that budget;
+// 3. the machine's total and available memory.
+import { readFileSync } from 'node:fs';
+import { freemem, totalmem } from 'node:os';
+import { treeMemory } from './process-tree.js';
+
+export type LimitSource = 'cgroup' | 'MEMORY_LIMIT_MB' | 'system';
+
+export interface MemoryReading {
+  source: LimitSource;
+  total: number;
+  used: number;
+  available: number;
+  percent: number;
+  process: { rss: number; heapUsed: number; heapTotal: number; external: number; arrayBuffers: number };
+  chromium: { rss: number; pss: number; processes: number };
+}
+
+const read = (path: string) => {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+};
+
+/** Limits above this are "unlimited" markers (cgroup v1 writes 2^63 rounded to a page). */
+const UNLIMITED = 2 ** 60;
+
+interface CgroupFiles {
+  limit: string;
+  usage: string;
+  stat: string;
+  inactiveField: string;
+}
+
+/** Finds this process's memory cgroup (v2 unified, else v1) if it sets a real limit. */
+export function findCgroup(): CgroupFiles | undefined {
+  const lines = read('/proc/self/cgroup')?.split('\n') ?? [];
+  const v2 = lines.find((l) => l.startsWith('0::'))?.slice(3);
+  const v1 = lines.find((l) => l.split(':')[1]?.split(',').includes('memory'))?.split(':')[2];
+  const candidates: CgroupFiles[] = [];
+  for (const dir of [v2 && `/sys/fs/cgroup${v2}`, '/sys/fs/cgroup']) {
+    if (dir)
+      candidates.push({
+        limit: `${dir}/memory.max`,
+        usage: `${dir}/memory.current`,
+        stat: `${dir}/memory.stat`,
+        inactiveField: 'inactive_file',
+      });
+  }
+  for (const dir of [v1 && `/sys/fs/cgroup/memory${v1}`, '/sys/fs/cgroup/memory']) {
+    if (dir)
+      candidates.push({
+        limit: `${dir}/memory.limit_in_bytes`,
+        usage: `${dir}/memory.usage_in_bytes`,
+        stat: `${dir}/memory.stat`,
+        inactiveField: 'total_inactive_file',
+      });
+  }
+  return candidates.find((c) => {
+    const limit = Number(read(c.limit));
+    return Number.isFinite(limit) && limit > 0 && limit < UNLIMITED && read(c.usage) !== undefined;
+  });
+}
+
+function statField(text: string | undefined, field: string): number {
+  const match = text?.match(new RegExp(`^${field} (\\d+)$`, 'm'));
+  return match ? Number(match[1]) : 0;
+}
+
+function meminfoAvailable(): number {
+  const match = read('/proc/meminfo')?.match(/^MemAvailable:\s+(\d+) kB$/m);
+  return match ? Number(match[1]) * 1024 : freemem();
+}
+
+export interface SamplerOptions {
+  limitBytes?: number;
+  /** Root pids of the Chromium processes this process owns. */
+  chromiumPids: () => number[];
+}
+
+export function createMemorySampler(options: SamplerOptions): () => MemoryReading {
+  const cgroup = findCgroup();
+  return () => {
+    const mem = process.memoryUsage();
+    const chromium = treeMemory(options.chromiumPids());
+    let source: LimitSource;
+    let total: number;
+    let used: number;
+    if (cgroup) {
+      source = 'cgroup';
+      total = Number(read(cgroup.limit));
+      // Page cache the kernel can drop at once (inactive files, e.g. just-written uploads) is not pressure.
+      used = Number(read(cgroup.usage)) - statField(read(cgroup.stat), cgroup.inactiveField);
+    } else if (options.limitBytes) {
+      source = 'MEMORY_LIMIT_MB';
+      total = options.limitBytes;
+      used = mem.rss + chromium.pss;
+    } else {
+      source = 'system';
+      total = totalmem();
+      used = total - meminfoAvailable();
+    }
+    used = Math.max(0, used);
+    return {
+      source,
+      total,
+      used,
+      available: Math.max(0, total - used),
+      percent: Math.round((used / total) * 1000) / 10,
+      process: {
+        rss: mem.rss,
+        heapUsed: mem.heapUsed,
+        heapTotal: mem.heapTotal,
+        external: mem.external,
+        arrayBuffers: mem.arrayBuffers,
+      },
+      chromium,
+    };
+  };
+}

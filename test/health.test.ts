@@ -1,0 +1,223 @@
+import { expect } from 'chai';
+import { pino } from 'pino';
+import { Writable } from 'node:stream';
+import request from 'supertest';
+import { MemoryGuard, type Clock } from '../server/health/memory-guard.js';
+import type { MemoryReading } from '../server/health/memory-reading.js';
+import { mediaChunks } from '../tools/media.js';
+import { upload } from '../tools/multipart.js';
+import { createBooking, registerCustomer, startContext, type TestContext } from './helpers/context.js';
+import { listen } from './helpers/server.js';
+
+const GiB = 1024 ** 3;
+/** A fake reading at `percent` of a 1 GiB limit. */
+const readingAt = (percent: number): MemoryReading => ({
+  source: 'MEMORY_LIMIT_MB',
+  total: GiB,
+  used: Math.round((GiB * percent) / 100),
+  available: GiB - Math.round((GiB * percent) / 100),
+  percent,
+  process: { rss: 1, heapUsed: 1, heapTotal: 1, external: 1, arrayBuffers: 1 },
+  chromium: { rss: 0, pss: 0, processes: 0 },
+});
+/** A clock that never fires: the test calls guard.sample() itself. */
+const manualClock: Clock = { every: () => () => {} };
+
+describe('memory guard (injected readings)', () => {
+  let ctx: TestContext;
+  let percent = 50;
+  let http: Awaited<ReturnType<typeof listen>>;
+  before(async () => {
+    ctx = await startContext('sqlite', {}, { memorySampler: () => readingAt(percent), clock: manualClock });
+    http = await listen(ctx.app);
+  });
+  after(async () => {
+    await http?.close();
+    await ctx?.close();
+  });
+  const setPercent = (p: number) => {
+    percent = p;
+    ctx.rt.memoryGuard.sample();
+  };
+  const tryUpload = (auth: string) =>
+    upload(`${http.url}/api/uploads/image`, [{ filename: 'a.png', content: mediaChunks('png', 4096) }], {
+      headers: { Authorization: auth },
+    });
+
+  it('lets heavy routes through at ok and warning, refuses them with 503 + Retry-After at critical', async () => {
+    const { auth } = await registerCustomer(ctx.app);
+    const booking = await createBooking(ctx.app, auth);
+    setPercent(50);
+    expect((await tryUpload(auth)).status).to.equal(201);
+    setPercent(80);
+    expect(ctx.rt.memoryGuard.status).to.equal('warning');
+    expect((await tryUpload(auth)).status).to.equal(201);
+
+    setPercent(95);
+    expect(ctx.rt.memoryGuard.status).to.equal('critical');
+    const refused = await tryUpload(auth);
+    expect(refused.status).to.equal(503);
+    expect(refused.headers['retry-after']).to.equal('10');
+    expect(refused.body).to.deep.equal({
+      error: { code: 'memory_pressure', message: 'the server is low on memory; try again shortly' },
+    });
+    const invoice = await request(ctx.app)
+      .get(`/api/bookings/${booking.id}/invoice`)
+      .set('Authorization', auth)
+      .expect(503);
+    expect(invoice.body.error.code).to.equal('memory_pressure');
+    // Health and cheap reads keep working.
+    await request(ctx.app).get('/api/health').expect(200);
+    await request(ctx.app).get('/api/bookings').set('Authorization', auth).expect(200);
+    const memory = await request(ctx.app).get('/api/health/memory').expect(200);
+    expect(memory.body).to.include({ status: 'critical', percent: 95, total: GiB });
+    expect(memory.body.rejected).to.equal(2);
+    const metrics = await request(ctx.app).get('/metrics').expect(200);
+    expect(metrics.text).to.match(/^memory_guard_status 2$/m);
+    expect(metrics.text).to.match(/^memory_guard_rejections_total 2$/m);
+
+    setPercent(40);
+    expect((await tryUpload(auth)).status).to.equal(201);
+  });
+
+  it('logs a change of status once, not per sample or request', () => {
+    const lines: string[] = [];
+    const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) });
+    let p = 10;
+    const guard = new MemoryGuard(
+      { ...ctx.rt.config.memory },
+      () => readingAt(p),
+      pino({ level: 'info' }, sink),
+      manualClock,
+    );
+    for (const value of [10, 95, 96, 97, 80, 81, 10, 10]) {
+      p = value;
+      guard.sample();
+    }
+    const messages = lines.map((l) => JSON.parse(l).msg);
+    expect(messages).to.deep.equal([
+      'memory pressure is now critical',
+      'memory pressure is now warning',
+      'memory pressure is now ok',
+    ]);
+  });
+});
+
+describe('memory guard switched off (MEMORY_GUARD=off)', () => {
+  it('reports critical but refuses nothing', async () => {
+    const ctx = await startContext(
+      'sqlite',
+      { MEMORY_GUARD: 'off' },
+      { memorySampler: () => readingAt(99), clock: manualClock },
+    );
+    const http = await listen(ctx.app);
+    try {
+      const { auth } = await registerCustomer(ctx.app);
+      const res = await upload(`${http.url}/api/uploads/image`, [{ content: mediaChunks('png', 4096) }], {
+        headers: { Authorization: auth },
+      });
+      expect(res.status).to.equal(201);
+      const memory = await request(ctx.app).get('/api/health/memory').expect(200);
+      expect(memory.body).to.include({ status: 'critical', guard: 'off' });
+    } finally {
+      await http.close();
+      await ctx.close();
+    }
+  });
+});
+
+describe('health, readiness and metrics (real readings)', () => {
+  let ctx: TestContext;
+  before(async () => (ctx = await startContext('sqlite', { METRICS_TOKEN: 'metrics-token-0123456789' })));
+  after(() => ctx?.close());
+
+  it('/api/health is live and names the browser in use', async () => {
+    const res = await request(ctx.app).get('/api/health').expect(200);
+    expect(res.body.status).to.equal('ok');
+    expect(res.body.pdf.state).to.equal('ready');
+    expect(res.body.pdf.browser.executable).to.match(/chrom/);
+    expect(res.body.pdf.browser.source).to.be.oneOf(['system', 'CHROME_PATH', '@sparticuz/chromium']);
+  });
+
+  it('/api/health/memory reports the limit, usage, process and Chromium figures', async () => {
+    const { auth } = await registerCustomer(ctx.app);
+    const booking = await createBooking(ctx.app, auth);
+    await request(ctx.app).get(`/api/bookings/${booking.id}/invoice`).set('Authorization', auth).expect(200);
+    ctx.rt.memoryGuard.sample();
+    const res = await request(ctx.app).get('/api/health/memory').expect(200);
+    const m = res.body;
+    expect(m.status).to.be.oneOf(['ok', 'warning', 'critical']);
+    expect(m.limit.source).to.be.oneOf(['cgroup', 'MEMORY_LIMIT_MB', 'system']);
+    expect(m.total).to.be.greaterThan(m.used);
+    expect(m.used).to.be.greaterThan(0);
+    expect(m.available).to.equal(m.total - m.used);
+    expect(m.percent).to.be.within(0, 100);
+    for (const key of ['rss', 'heapUsed', 'heapTotal', 'external', 'arrayBuffers'])
+      expect(m.process[key]).to.be.a('number').greaterThan(0);
+    expect(m.chromium.processes).to.be.greaterThan(0);
+    expect(m.chromium.rss).to.be.greaterThan(10 * 1024 * 1024);
+    expect(m.eventLoopDelay).to.have.keys(['meanMs', 'p99Ms', 'maxMs']);
+    expect(m.thresholds).to.deep.equal({ warningPercent: 75, criticalPercent: 90 });
+  });
+
+  it('MEMORY_LIMIT_MB makes the limit this process plus its Chromium tree', async () => {
+    const limited = await startContext('sqlite', { MEMORY_LIMIT_MB: '1024' });
+    try {
+      const m = (await request(limited.app).get('/api/health/memory').expect(200)).body;
+      expect(m.limit).to.deep.equal({ bytes: 1024 * 1024 * 1024, source: 'MEMORY_LIMIT_MB' });
+      expect(m.used).to.be.at.least(m.process.rss);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('/api/health/ready reports the checks, pool and temp files, and turns 503 while draining', async () => {
+    const ready = await request(ctx.app).get('/api/health/ready').expect(200);
+    expect(ready.body.status).to.equal('ready');
+    expect(ready.body.checks.database.ok).to.equal(true);
+    expect(ready.body.dbPool).to.include.keys(['used', 'free', 'pendingAcquires']);
+    expect(ready.body.tempFiles).to.deep.equal({ pdf: 0, uploadsInProgress: 0 });
+    expect(ready.body.pdf.queue).to.deep.equal({ size: 0, max: 32 });
+    ctx.rt.draining = true;
+    try {
+      const draining = await request(ctx.app).get('/api/health/ready').expect(503);
+      expect(draining.body.failed).to.deep.equal(['draining']);
+    } finally {
+      ctx.rt.draining = false;
+    }
+  });
+
+  it('/api/health/ready answers 503 naming the database when it is unreachable', async () => {
+    const broken = await startContext('sqlite');
+    try {
+      await broken.rt.db.destroy();
+      const res = await request(broken.app).get('/api/health/ready').expect(503);
+      expect(res.body.failed).to.deep.equal(['database']);
+      expect(res.body.checks.database.ok).to.equal(false);
+    } finally {
+      await broken.close().catch(() => {});
+    }
+  });
+
+  it('/metrics serves Prometheus text behind METRICS_TOKEN', async () => {
+    await request(ctx.app).get('/api/services').expect(200);
+    await request(ctx.app).get('/metrics').expect(401);
+    await request(ctx.app).get('/metrics').set('Authorization', 'Bearer wrong-token-0123456789').expect(401);
+    const res = await request(ctx.app)
+      .get('/metrics')
+      .set('Authorization', 'Bearer metrics-token-0123456789')
+      .expect(200);
+    expect(res.headers['content-type']).to.contain('text/plain');
+    for (const pattern of [
+      /^http_request_duration_seconds_count\{method="GET",route="\/api\/services\/",status="200"\} \d+$/m,
+      /^db_pool_connections\{state="used"\} \d+$/m,
+      /^pdf_queue_depth 0$/m,
+      /^pdf_render_duration_seconds_count \d+$/m,
+      /^memory_guard_status [012]$/m,
+      /^process_resident_memory_bytes \d+$/m,
+      /^upload_bytes_total/m,
+    ]) {
+      expect(res.text).to.match(pattern);
+    }
+  });
+});
