@@ -6,6 +6,7 @@ import { adminBookingRoutes, bookingRoutes, catalogueRoutes } from './bookings/r
 import { errorHandler, unknownRoute } from './http/errors.js';
 import { httpLogger, requestContext } from './http/logging.js';
 import { healthRoutes, metricsRoute } from './health/routes.js';
+import { adminInvoiceRoutes } from './invoices/admin-routes.js';
 import { invoiceRoutes } from './invoices/routes.js';
 import type { Runtime } from './runtime.js';
 import { uploadRoutes } from './uploads/routes.js';
@@ -30,6 +31,7 @@ export function createApp(rt: Runtime): express.Express {
   const invoices = invoiceRoutes({ ...rt, heavyGuard });
   app.use('/api/bookings', invoices.customer, bookingRoutes(rt));
   app.use('/api/admin/bookings', invoices.admin, adminBookingRoutes(rt));
+  app.use('/api/admin/invoices', adminInvoiceRoutes({ ...rt, heavyGuard }));
   app.use(
     '/api/uploads',
     uploadRoutes({ ...rt, heavyGuard, onUploadBytes: (kind, n) => rt.metrics.uploadBytes.inc({ kind }, n) }),

@@ -2,15 +2,15 @@
 // The browser is launched once by the main thread; each worker connects to it over CDP and keeps
 // one page, recycled after PDF_PAGE_RENDERS renders or any error. JavaScript is off and every request
 // from the page is refused, so a template can never fetch a URL.
-import { createHash } from 'node:crypto';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { DigestStream } from '../server/storage/digest-stream.js';
 import { embeddedFontsCss } from './fonts.js';
 
 export interface RenderTask {
@@ -104,22 +104,14 @@ async function render(task: RenderTask): Promise<RenderResult> {
     preferCSSPageSize: true,
     timeout: task.timeoutMs,
   });
-  const hash = createHash('sha256');
-  let size = 0;
-  const measure = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      hash.update(chunk);
-      size += chunk.length;
-      done(null, chunk);
-    },
-  });
+  const measure = new DigestStream();
   await pipeline(
     Readable.fromWeb(pdf as import('node:stream/web').ReadableStream<Uint8Array>),
     measure,
     createWriteStream(task.outPath, { flags: 'wx' }),
   );
   if (++pageUses >= task.pageRenders) await recyclePage();
-  return { path: task.outPath, size, sha256: hash.digest('hex') };
+  return { path: task.outPath, size: measure.size, sha256: measure.sha256 };
 }
 
 export default async function renderInvoice(task: RenderTask): Promise<RenderResult> {

@@ -1,0 +1,39 @@
+import { Router, type RequestHandler } from 'express';
+import { pipeline } from 'node:stream/promises';
+import type { Logger } from 'pino';
+import { authenticate, requireRole } from '../auth/middleware.js';
+import type { TokenService } from '../auth/tokens.js';
+import type { Config } from '../config.js';
+import type { Db } from '../db/connect.js';
+import type { PdfRenderer } from '../pdf/renderer.js';
+import { parseExportRange } from './export-query.js';
+import { issueMissingInvoices, streamExport } from './export.js';
+import { registerCsv } from './register.js';
+
+interface Deps {
+  db: Db;
+  tokens: TokenService;
+  config: Config;
+  renderer: PdfRenderer;
+  logger: Logger;
+  heavyGuard: RequestHandler;
+}
+
+/** /api/admin/invoices: the bulk export and the register alone. */
+export function adminInvoiceRoutes(deps: Deps): Router {
+  const router = Router();
+  router.use(authenticate(deps.tokens), requireRole('admin'));
+
+  router.get('/export', deps.heavyGuard, (req, res) => streamExport(deps, req, res));
+
+  router.get('/register.csv', async (req, res) => {
+    const range = parseExportRange(req.query);
+    await issueMissingInvoices(deps, range);
+    res.setHeader('Content-Type', 'text/csv; charset=utf-8');
+    res.setHeader('Content-Disposition', `attachment; filename="register-${range.from}_${range.to}.csv"`);
+    res.setHeader('Cache-Control', 'no-store');
+    await pipeline(registerCsv(deps.db, range), res);
+  });
+
+  return router;
+}

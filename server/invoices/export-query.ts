@@ -1,0 +1,79 @@
+// Which bookings an export or register covers, read from the database in pages (never all at once).
+import { z } from 'zod';
+import { bookingsQuery, BOOKING_STATUSES, type BookingRow, type BookingStatus } from '../bookings/repository.js';
+import { dayBound } from '../bookings/schemas.js';
+import type { Db } from '../db/connect.js';
+import { parseInput, badRequest } from '../http/errors.js';
+
+export const MAX_RANGE_DAYS = 366;
+const PAGE_SIZE = 100;
+/** Without a status filter: every booking that can carry an invoice. */
+const DEFAULT_STATUSES: BookingStatus[] = ['pending', 'confirmed', 'completed'];
+
+const query = z.object({
+  from: z.iso.date('from must be a date as YYYY-MM-DD'),
+  to: z.iso.date('to must be a date as YYYY-MM-DD'),
+  status: z.enum(BOOKING_STATUSES).optional(),
+});
+
+export interface ExportRange {
+  from: string;
+  to: string;
+  statuses: BookingStatus[];
+  /** Inclusive start and exclusive end, ISO UTC, on bookings.scheduled_at. */
+  start: string;
+  end: string;
+}
+
+export function parseExportRange(input: unknown): ExportRange {
+  const q = parseInput(query, input);
+  if (q.from > q.to) throw badRequest('from must not be after to', 'validation_failed');
+  const start = dayBound(q.from, 'start');
+  const end = dayBound(q.to, 'end');
+  const days = (Date.parse(end) - Date.parse(start)) / 86_400_000;
+  if (days > MAX_RANGE_DAYS) throw badRequest(`the range may cover at most ${MAX_RANGE_DAYS} days`, 'range_too_long');
+  return { from: q.from, to: q.to, statuses: q.status ? [q.status] : DEFAULT_STATUSES, start, end };
+}
+
+/** Bookings scheduled in the range, oldest id first, fetched PAGE_SIZE at a time. */
+export async function* bookingsInRange(db: Db, range: ExportRange): AsyncGenerator<BookingRow> {
+  let after = 0;
+  for (;;) {
+    const rows: BookingRow[] = await bookingsQuery(db)
+      .where('b.scheduled_at', '>=', range.start)
+      .andWhere('b.scheduled_at', '<', range.end)
+      .whereIn('b.status', range.statuses)
+      .andWhere('b.id', '>', after)
+      .orderBy('b.id')
+      .limit(PAGE_SIZE);
+    yield* rows;
+    if (rows.length < PAGE_SIZE) return;
+    after = rows[rows.length - 1]!.id;
+  }
+}
+
+export interface RegisterRow {
+  id: number;
+  number: string;
+  issued_at: string;
+  snapshot: string;
+}
+
+/** Issued invoices of bookings in the range, in issue order, PAGE_SIZE at a time. */
+export async function* invoicesInRange(db: Db, range: ExportRange): AsyncGenerator<RegisterRow> {
+  let after = 0;
+  for (;;) {
+    const rows: RegisterRow[] = await db('invoices as i')
+      .join('bookings as b', 'b.id', 'i.booking_id')
+      .where('b.scheduled_at', '>=', range.start)
+      .andWhere('b.scheduled_at', '<', range.end)
+      .whereIn('b.status', range.statuses)
+      .andWhere('i.id', '>', after)
+      .orderBy('i.id')
+      .limit(PAGE_SIZE)
+      .select('i.id', 'i.number', 'i.issued_at', 'i.snapshot');
+    yield* rows;
+    if (rows.length < PAGE_SIZE) return;
+    after = rows[rows.length - 1]!.id;
+  }
+}

@@ -1,0 +1,185 @@
+// Admin bulk export: a ZIP streamed while it is rendered. Bookings are read in pages, renders go
+// through the same bounded pool as single downloads (at most PDF_WORKERS ahead of the archive), each
+// PDF is stored uncompressed as soon as it is ready and its temp file deleted once the archive has
+// taken it. The response's back-pressure reaches the renders, so memory stays flat at any count.
+import { createReadStream } from 'node:fs';
+import { unlink } from 'node:fs/promises';
+import { once } from 'node:events';
+import type { Request, Response } from 'express';
+import type { Logger } from 'pino';
+import { ZipFile } from 'yazl';
+import type { BookingRow } from '../bookings/repository.js';
+import type { Config } from '../config.js';
+import type { Db } from '../db/connect.js';
+import { HttpError } from '../http/errors.js';
+import type { PdfRenderer, RenderResult } from '../pdf/renderer.js';
+import { DigestStream } from '../storage/digest-stream.js';
+import { bookingsInRange, parseExportRange, type ExportRange } from './export-query.js';
+import { issueInvoice } from './numbering.js';
+import { registerCsv } from './register.js';
+import type { InvoiceSnapshot } from './snapshot.js';
+import { invoiceFilename, invoiceView } from './view-model.js';
+
+type Outcome =
+  | { kind: 'pdf'; booking: BookingRow; snapshot: InvoiceSnapshot; file: RenderResult }
+  | { kind: 'failed'; bookingId: number; invoiceNumber: string | null; reason: string }
+  | { kind: 'skipped'; bookingId: number; reason: string }
+  | { kind: 'error'; error: unknown };
+
+interface Manifest {
+  generatedAt: string;
+  range: { from: string; to: string; statuses: string[] };
+  counts: { bookings: number; pdfs: number; failed: number; skipped: number; registerRows: number };
+  files: { name: string; invoiceNumber: string; bookingId: number; size: number; sha256: string }[];
+  register?: { name: string; size: number; sha256: string };
+  failed: { bookingId: number; invoiceNumber: string | null; reason: string }[];
+  skipped: { bookingId: number; reason: string }[];
+}
+
+interface Deps {
+  db: Db;
+  config: Config;
+  renderer: PdfRenderer;
+  logger: Logger;
+}
+
+const QUEUE_FULL_RETRIES = 40;
+
+export async function streamExport(deps: Deps, req: Request, res: Response): Promise<void> {
+  const { db, config, renderer } = deps;
+  const range = parseExportRange(req.query);
+  let clientGone = false;
+  res.on('close', () => (clientGone = !res.writableFinished));
+
+  // Headers go out at once: a platform router drops a response that sends nothing for 30 s.
+  res.status(200);
+  res.setHeader('Content-Type', 'application/zip');
+  res.setHeader('Content-Disposition', `attachment; filename="invoices-${range.from}_${range.to}.zip"`);
+  res.setHeader('Cache-Control', 'no-store');
+  res.flushHeaders();
+
+  const zip = new ZipFile();
+  zip.outputStream.pipe(res);
+  const manifest: Manifest = {
+    generatedAt: new Date().toISOString(),
+    range: { from: range.from, to: range.to, statuses: range.statuses },
+    counts: { bookings: 0, pdfs: 0, failed: 0, skipped: 0, registerRows: 0 },
+    files: [],
+    failed: [],
+    skipped: [],
+  };
+  let entry: (NodeJS.ReadableStream & { destroy(): void }) | undefined;
+  res.on('close', () => entry?.destroy());
+
+  async function renderWhenThereIsRoom(view: unknown): Promise<RenderResult> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await renderer.render(view);
+      } catch (err) {
+        // Single downloads share the queue: wait for room rather than fail an invoice for it.
+        if (!(err instanceof HttpError) || err.code !== 'pdf_queue_full' || attempt >= QUEUE_FULL_RETRIES || clientGone)
+          throw err;
+        await new Promise((r) => setTimeout(r, 100 * Math.min(attempt, 10)));
+      }
+    }
+  }
+
+  /** Never rejects (a rejection waiting in `ahead` would be unhandled): errors become outcomes. */
+  async function prepare(booking: BookingRow): Promise<Outcome> {
+    let snapshot: InvoiceSnapshot;
+    try {
+      snapshot = await issueInvoice(db, booking, config);
+    } catch (err) {
+      if (err instanceof HttpError && err.status === 409)
+        return { kind: 'skipped', bookingId: booking.id, reason: err.message };
+      return { kind: 'error', error: err };
+    }
+    try {
+      return { kind: 'pdf', booking, snapshot, file: await renderWhenThereIsRoom(invoiceView(snapshot)) };
+    } catch (err) {
+      return { kind: 'failed', bookingId: booking.id, invoiceNumber: snapshot.number, reason: (err as Error).message };
+    }
+  }
+
+  async function addToArchive(outcome: Outcome): Promise<void> {
+    if (outcome.kind === 'error') throw outcome.error;
+    if (outcome.kind === 'skipped') {
+      manifest.skipped.push({ bookingId: outcome.bookingId, reason: outcome.reason });
+      return;
+    }
+    if (outcome.kind === 'failed') {
+      manifest.failed.push({
+        bookingId: outcome.bookingId,
+        invoiceNumber: outcome.invoiceNumber,
+        reason: outcome.reason,
+      });
+      return;
+    }
+    const { file, snapshot, booking } = outcome;
+    try {
+      if (clientGone) return;
+      const name = invoiceFilename(snapshot.number);
+      const stream = createReadStream(file.path);
+      entry = stream;
+      // PDFs are already compressed: stored as they are.
+      zip.addReadStream(stream, name, { compress: false, size: file.size, mtime: new Date(snapshot.issuedAt) });
+      await once(stream, 'close');
+      if (clientGone) return;
+      manifest.files.push({
+        name,
+        invoiceNumber: snapshot.number,
+        bookingId: booking.id,
+        size: file.size,
+        sha256: file.sha256,
+      });
+    } finally {
+      await unlink(file.path).catch(() => {});
+    }
+  }
+
+  const ahead: Promise<Outcome>[] = [];
+  try {
+    for await (const booking of bookingsInRange(db, range)) {
+      if (clientGone) break;
+      manifest.counts.bookings++;
+      ahead.push(prepare(booking));
+      if (ahead.length >= config.pdf.workers) await addToArchive(await ahead.shift()!);
+    }
+  } catch (err) {
+    clientGone = true; // stop archiving; what is still rendering is only cleaned up below
+    throw err;
+  } finally {
+    // Renders already started finish (at most PDF_WORKERS); their files are archived or removed.
+    while (ahead.length) await addToArchive(await ahead.shift()!).catch(() => {});
+  }
+  if (clientGone) {
+    deps.logger.info({ exported: manifest.files.length }, 'export stopped: the client went away');
+    return;
+  }
+
+  const counted = { rows: 0 };
+  const register = registerCsv(db, range, counted).pipe(new DigestStream());
+  zip.addReadStream(register, 'register.csv', { compress: true });
+  await once(register, 'end');
+  manifest.register = { name: 'register.csv', size: register.size, sha256: register.sha256 };
+  manifest.counts = {
+    ...manifest.counts,
+    pdfs: manifest.files.length,
+    failed: manifest.failed.length,
+    skipped: manifest.skipped.length,
+    registerRows: counted.rows,
+  };
+  zip.addBuffer(Buffer.from(JSON.stringify(manifest, null, 2)), 'manifest.json');
+  zip.end();
+  await once(zip.outputStream, 'end');
+}
+
+/** Issues invoice numbers for bookings in the range that have none yet (no rendering). */
+export async function issueMissingInvoices(deps: Pick<Deps, 'db' | 'config'>, range: ExportRange): Promise<void> {
+  for await (const booking of bookingsInRange(deps.db, range)) {
+    if (booking.invoice_number) continue;
+    await issueInvoice(deps.db, booking, deps.config).catch((err) => {
+      if (!(err instanceof HttpError && err.status === 409)) throw err;
+    });
+  }
+}

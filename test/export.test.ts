@@ -1,0 +1,245 @@
+import { expect } from 'chai';
+import { createHash } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import request from 'supertest';
+import { parse } from 'csv-parse/sync';
+import { DB_KINDS } from './helpers/databases.js';
+import { createBooking, loginAdmin, registerCustomer, startContext, type TestContext } from './helpers/context.js';
+import { binaryParser, readPdf } from './helpers/pdf.js';
+import { eventually, filesIn, listen } from './helpers/server.js';
+import { unzip } from './helpers/zip.js';
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+const rupees = (paise: number) => `${Math.trunc(paise / 100)}.${String(paise % 100).padStart(2, '0')}`;
+const exportZip = (ctx: TestContext, admin: string, query: Record<string, string>) =>
+  request(ctx.app)
+    .get('/api/admin/invoices/export')
+    .query(query)
+    .set('Authorization', admin)
+    .buffer(true)
+    .parse(binaryParser as never);
+
+for (const kind of DB_KINDS) {
+  describe(`invoice export [${kind}]`, () => {
+    let ctx: TestContext;
+    let admin: string;
+    const ids: number[] = [];
+    before(async () => {
+      ctx = await startContext(kind);
+      admin = await loginAdmin(ctx.app);
+      const a = await registerCustomer(ctx.app, 'Meera');
+      const b = await registerCustomer(ctx.app, 'Kabir');
+      for (const [who, day, state] of [
+        [a, '03', '29'],
+        [b, '09', '27'],
+        [a, '15', '29'],
+        [b, '21', '07'],
+      ] as const) {
+        ids.push((await createBooking(ctx.app, who.auth, { scheduledAt: `2032-04-${day}T06:00:00Z`, state })).id);
+      }
+      // Issued before the export: keeps its number.
+      await request(ctx.app).get(`/api/bookings/${ids[0]}/invoice`).set('Authorization', a.auth).expect(200);
+      const cancelled = await createBooking(ctx.app, a.auth, { scheduledAt: '2032-04-10T06:00:00Z' });
+      await request(ctx.app)
+        .patch(`/api/admin/bookings/${cancelled.id}`)
+        .set('Authorization', admin)
+        .send({ status: 'cancelled' })
+        .expect(200);
+      await createBooking(ctx.app, a.auth, { scheduledAt: '2032-05-02T06:00:00Z' }); // outside the range
+    });
+    after(() => ctx?.close());
+
+    it('streams a ZIP with one valid PDF per booking, the register and a manifest whose hashes match', async () => {
+      const res = await exportZip(ctx, admin, { from: '2032-04-01', to: '2032-04-30' }).expect(200);
+      expect(res.headers['content-type']).to.equal('application/zip');
+      expect(res.headers['content-disposition']).to.equal('attachment; filename="invoices-2032-04-01_2032-04-30.zip"');
+      const entries = await unzip(res.body);
+      const pdfs = entries.filter((e) => e.name.endsWith('.pdf'));
+      expect(entries.map((e) => e.name).slice(-2)).to.deep.equal(['register.csv', 'manifest.json']);
+      expect(pdfs).to.have.length(4);
+
+      const invoices = await ctx.rt.db('invoices').whereIn('booking_id', ids).orderBy('id');
+      expect(invoices).to.have.length(4);
+      expect(pdfs.map((p) => p.name).sort()).to.deep.equal(
+        invoices.map((i: { number: string }) => `${i.number.replaceAll('/', '-')}.pdf`).sort(),
+      );
+      for (const pdf of pdfs) {
+        expect(pdf.compressed, 'PDFs are stored, not recompressed').to.equal(false);
+        const { pages, text } = await readPdf(pdf.data);
+        expect(pages).to.equal(1);
+        expect(text).to.contain(pdf.name.replace('.pdf', '').replace(/^(\w+)-(\d\d-\d\d)-/, '$1/$2/'));
+      }
+
+      const manifest = JSON.parse(entries.find((e) => e.name === 'manifest.json')!.data.toString());
+      expect(manifest.counts).to.deep.equal({ bookings: 4, pdfs: 4, failed: 0, skipped: 0, registerRows: 4 });
+      for (const file of manifest.files)
+        expect(sha256(pdfs.find((p) => p.name === file.name)!.data)).to.equal(file.sha256);
+      const csv = entries.find((e) => e.name === 'register.csv')!.data;
+      expect(manifest.register.sha256).to.equal(sha256(csv));
+
+      const rows: Record<string, string>[] = parse(csv, { columns: true });
+      const total = rows.pop()!;
+      expect(total.invoice_number).to.equal('TOTAL');
+      expect(rows.map((r) => r.invoice_number)).to.deep.equal(invoices.map((i: { number: string }) => i.number));
+      const sum = (key: string) => invoices.reduce((n: number, i: Record<string, number>) => n + Number(i[key]), 0);
+      rows.forEach((row, i) => {
+        const inv = invoices[i];
+        expect(row).to.include({
+          taxable_value: rupees(Number(inv.taxable_paise)),
+          cgst: rupees(Number(inv.cgst_paise)),
+          sgst: rupees(Number(inv.sgst_paise)),
+          igst: rupees(Number(inv.igst_paise)),
+          total: rupees(Number(inv.total_paise)),
+          sac: inv.sac,
+          customer_gstin: '',
+        });
+        expect(row.place_of_supply).to.match(/^\d\d-/);
+      });
+      expect(total).to.include({
+        taxable_value: rupees(sum('taxable_paise')),
+        cgst: rupees(sum('cgst_paise')),
+        igst: rupees(sum('igst_paise')),
+        total: rupees(sum('total_paise')),
+      });
+      await eventually(() => filesIn(ctx.rt.config.pdf.tmpDir).length === 0);
+    });
+
+    it('serves the register alone without rendering', async () => {
+      const rendered = ctx.rt.renderer.stats.rendered;
+      const res = await request(ctx.app)
+        .get('/api/admin/invoices/register.csv')
+        .query({ from: '2032-04-01', to: '2032-04-30' })
+        .set('Authorization', admin)
+        .expect(200);
+      expect(res.headers['content-type']).to.equal('text/csv; charset=utf-8');
+      const rows = parse(res.text, { columns: true });
+      expect(rows).to.have.length(5); // four invoices and the TOTAL row
+      expect(ctx.rt.renderer.stats.rendered).to.equal(rendered);
+    });
+
+    it('yields a valid ZIP with only the register header and the manifest for an empty range', async () => {
+      const res = await exportZip(ctx, admin, { from: '2033-01-01', to: '2033-01-31' }).expect(200);
+      const entries = await unzip(res.body);
+      expect(entries.map((e) => e.name)).to.deep.equal(['register.csv', 'manifest.json']);
+      expect(entries[0]!.data.toString().trim()).to.equal(
+        'invoice_number,invoice_date,customer,customer_gstin,place_of_supply,sac,taxable_value,cgst,sgst,igst,total',
+      );
+      expect(JSON.parse(entries[1]!.data.toString()).counts.pdfs).to.equal(0);
+    });
+
+    it('refuses bad ranges with 400 and non-admins with 403', async () => {
+      const cases: [Record<string, string>, string][] = [
+        [{}, 'validation_failed'],
+        [{ from: '2032-04-01' }, 'validation_failed'],
+        [{ from: '2032-04-30', to: '2032-04-01' }, 'validation_failed'],
+        [{ from: '2031-01-01', to: '2032-06-30' }, 'range_too_long'],
+        [{ from: '01/04/2032', to: '2032-04-30' }, 'validation_failed'],
+        [{ from: '2032-04-01', to: '2032-04-30', status: 'archived' }, 'validation_failed'],
+      ];
+      for (const [query, code] of cases) {
+        const res = await request(ctx.app)
+          .get('/api/admin/invoices/export')
+          .query(query)
+          .set('Authorization', admin)
+          .expect(400);
+        expect(res.body.error.code, JSON.stringify(query)).to.equal(code);
+        await request(ctx.app)
+          .get('/api/admin/invoices/register.csv')
+          .query(query)
+          .set('Authorization', admin)
+          .expect(400);
+      }
+      const customer = await registerCustomer(ctx.app);
+      await request(ctx.app)
+        .get('/api/admin/invoices/export')
+        .query({ from: '2032-04-01', to: '2032-04-30' })
+        .set('Authorization', customer.auth)
+        .expect(403);
+      await request(ctx.app)
+        .get('/api/admin/invoices/export')
+        .query({ from: '2032-04-01', to: '2032-04-30' })
+        .expect(401);
+    });
+  });
+}
+
+describe('invoice export robustness', () => {
+  let ctx: TestContext;
+  let admin: string;
+  before(async () => {
+    ctx = await startContext('sqlite');
+    admin = await loginAdmin(ctx.app);
+  });
+  after(() => ctx?.close());
+
+  it('lists a failed render in the manifest and still completes a valid archive', async () => {
+    const { auth } = await registerCustomer(ctx.app);
+    const ids = [];
+    for (const day of ['01', '02', '03'])
+      ids.push((await createBooking(ctx.app, auth, { scheduledAt: `2034-07-${day}T06:00:00Z` })).id);
+    await request(ctx.app)
+      .get('/api/admin/invoices/register.csv')
+      .query({ from: '2034-07-01', to: '2034-07-31' })
+      .set('Authorization', admin)
+      .expect(200);
+    // Break the middle invoice's snapshot so the template cannot render it.
+    const broken = await ctx.rt.db('invoices').where({ booking_id: ids[1] }).first();
+    const snapshot = JSON.parse(broken.snapshot);
+    snapshot.recipient = {};
+    await ctx.rt
+      .db('invoices')
+      .where({ id: broken.id })
+      .update({ snapshot: JSON.stringify(snapshot) });
+
+    const res = await exportZip(ctx, admin, { from: '2034-07-01', to: '2034-07-31' }).expect(200);
+    const entries = await unzip(res.body);
+    expect(entries.filter((e) => e.name.endsWith('.pdf'))).to.have.length(2);
+    const manifest = JSON.parse(entries.at(-1)!.data.toString());
+    expect(manifest.counts).to.include({ bookings: 3, pdfs: 2, failed: 1 });
+    expect(manifest.failed[0]).to.include({ bookingId: ids[1], invoiceNumber: broken.number });
+    expect(manifest.failed[0].reason).to.be.a('string').and.not.be.empty;
+    await eventually(() => filesIn(ctx.rt.config.pdf.tmpDir).length === 0);
+  });
+
+  it('stops rendering at once when the client goes away, leaving no temp files', async () => {
+    const { auth } = await registerCustomer(ctx.app);
+    for (let i = 0; i < 40; i++)
+      await createBooking(ctx.app, auth, {
+        scheduledAt: `2035-03-01T${String(i % 24).padStart(2, '0')}:${String(i).padStart(2, '0')}:00Z`,
+      });
+    const http = await listen(ctx.app);
+    try {
+      const startCount = ctx.rt.renderer.stats.rendered;
+      await new Promise<void>((resolve, reject) => {
+        const req = httpRequest(`${http.url}/api/admin/invoices/export?from=2035-03-01&to=2035-03-31`, {
+          headers: { Authorization: admin },
+        });
+        req.on('response', (res) => {
+          expect(res.statusCode).to.equal(200);
+          let bytes = 0;
+          res.on('data', (c: Buffer) => {
+            bytes += c.length;
+            if (bytes > 100_000) {
+              req.destroy();
+              resolve();
+            }
+          });
+        });
+        req.on('error', () => {});
+        req.on('close', () => resolve());
+        req.end();
+        setTimeout(() => reject(new Error('no data')), 30_000).unref();
+      });
+      const atAbort = ctx.rt.renderer.stats.rendered - startCount;
+      await new Promise((r) => setTimeout(r, 1500));
+      const settled = ctx.rt.renderer.stats.rendered - startCount;
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(ctx.rt.renderer.stats.rendered - startCount, 'no renders after the abort settled').to.equal(settled);
+      expect(settled).to.be.at.most(atAbort + ctx.rt.config.pdf.workers);
+      expect(settled).to.be.below(40);
+      await eventually(() => filesIn(ctx.rt.config.pdf.tmpDir).length === 0);
+    } finally {
+      await http.close();
+    }
+  });
+});
