@@ -76,6 +76,18 @@ export function* mediaChunks(kind: MediaKind, size: number): Generator<Buffer> {
   }
 }
 
+/** The first `n` bytes of a `kind` file of `size` bytes (the header encodes the size). */
+export function mediaHead(kind: MediaKind, size: number, n: number): Buffer {
+  const parts: Buffer[] = [];
+  let length = 0;
+  for (const chunk of mediaChunks(kind, size)) {
+    parts.push(chunk);
+    length += chunk.length;
+    if (length >= n) break;
+  }
+  return Buffer.concat(parts).subarray(0, n);
+}
+
 export const mediaStream = (kind: MediaKind, size: number): Readable =>
   Readable.from(mediaChunks(kind, size), { objectMode: false });
 

@@ -117,6 +117,11 @@ export function upload(
       }
     });
     body.on('end', () => req.end());
-    req.on('response', () => body.destroy());
+    // An early answer (401, 413, 415, 503) ends the upload: stop sending, ignore the closing socket.
+    req.on('response', () => {
+      body.destroy();
+      req.removeListener('error', reject);
+      req.on('error', () => {});
+    });
   });
 }

@@ -23,6 +23,13 @@ export const unavailable = (code: string, message: string, retryAfterSeconds: nu
 
 export function sendError(res: Parameters<RequestHandler>[1], err: HttpError): void {
   for (const [name, value] of Object.entries(err.headers)) res.setHeader(name, value);
+  // Refused before its body was read (401, 503, 413...): close the connection after answering rather
+  // than leave the client's unread upload hanging on a keep-alive socket.
+  const { headers, complete } = res.req;
+  const hasBody = Number(headers['content-length'] ?? 0) > 0 || headers['transfer-encoding'] !== undefined;
+  if (hasBody && !complete) {
+    res.setHeader('Connection', 'close');
+  }
   res.status(err.status).json({ error: { code: err.code, message: err.message } });
 }
 

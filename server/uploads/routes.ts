@@ -50,19 +50,13 @@ export function uploadRoutes(deps: Deps): Router {
 
   for (const kind of UPLOAD_KINDS) {
     router.post(`/${kind}`, required, deps.heavyGuard, async (req, res) => {
-      let file;
-      try {
-        file = await receiveUpload(req, {
-          storage,
-          maxBytes: maxBytes[kind],
-          accept: ACCEPTED_TYPES[kind],
-          onBytes: (bytes) => deps.onUploadBytes?.(kind, bytes),
-        });
-      } catch (err) {
-        // The rest of the body is unread: close the connection after answering.
-        if (!req.complete) res.setHeader('Connection', 'close');
-        throw err;
-      }
+      // On failure the error handler answers and closes the connection if the body was left unread.
+      const file = await receiveUpload(req, {
+        storage,
+        maxBytes: maxBytes[kind],
+        accept: ACCEPTED_TYPES[kind],
+        onBytes: (bytes) => deps.onUploadBytes?.(kind, bytes),
+      });
       try {
         const row = await insertUpload(db, currentUser(req).id, kind, file);
         const body = publicUpload(row);
