@@ -17,7 +17,10 @@ function newestMtime(dir) {
 
 const built = existsSync(entry) ? statSync(entry).mtimeMs : 0;
 const sources = Math.max(newestMtime('server'), newestMtime('workers'), statSync('tsconfig.build.json').mtimeMs);
-if (sources > built) {
+if (sources > built && !existsSync('node_modules/typescript/bin/tsc')) {
+  // A production install without dev dependencies: the slug was built at deploy time; run it as it is.
+  console.warn('booking-core: dist/ looks older than the sources, but TypeScript is not installed; starting as built');
+} else if (sources > built) {
   console.log('booking-core: compiling TypeScript to dist/ ...');
   execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
 }
