@@ -65,6 +65,7 @@ const schema = z
     PDF_TMP_DIR: z.string().optional(),
     PDF_PAGE_RENDERS: int(1).default(50),
     PDF_BROWSER_RENDERS: int(1).default(100),
+    PDF_WORKER_IDLE_MS: int(1000).default(60_000),
     CHROME_PATH: z.string().optional(),
     MEMORY_GUARD: z.enum(['on', 'off']).default('on'),
     MEMORY_LIMIT_MB: int(64).optional(),
@@ -112,6 +113,7 @@ export interface Config {
     tmpDir: string;
     pageRenders: number;
     browserRenders: number;
+    workerIdleMs: number;
     chromePath?: string;
   };
   memory: {
@@ -171,6 +173,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       tmpDir: resolve(e.PDF_TMP_DIR ?? join(dataDir, 'pdf-tmp')),
       pageRenders: e.PDF_PAGE_RENDERS,
       browserRenders: e.PDF_BROWSER_RENDERS,
+      workerIdleMs: e.PDF_WORKER_IDLE_MS,
       chromePath: e.CHROME_PATH,
     },
     memory: {

@@ -9,9 +9,38 @@ import { openDb } from './connect.js';
 const DEMO_ADMIN = { email: 'admin@demo.test', password: 'demo-admin-password' };
 const DEMO_CUSTOMER = { email: 'customer@demo.test', password: 'demo-customer-password', name: 'Priya Sharma' };
 const DEMO_BOOKINGS = [
-  { service: 'itr-filing', days: 3, status: 'confirmed', billing: { name: 'Priya Sharma', address: '22 Lavelle Road', city: 'Bengaluru', state: '29', pincode: '560001' } },
-  { service: 'gst-returns-monthly', days: 10, status: 'pending', billing: { name: 'Sharma Textiles', address: '5 Linking Road', city: 'Mumbai', state: '27', pincode: '400050', gstin: '27AAPFU0939F1ZV' } },
-  { service: 'tax-audit', days: -20, status: 'completed', billing: { name: 'Sharma Textiles', address: '5 Linking Road', city: 'Mumbai', state: '27', pincode: '400050', gstin: '27AAPFU0939F1ZV' } },
+  {
+    service: 'itr-filing',
+    days: 3,
+    status: 'confirmed',
+    billing: { name: 'Priya Sharma', address: '22 Lavelle Road', city: 'Bengaluru', state: '29', pincode: '560001' },
+  },
+  {
+    service: 'gst-returns-monthly',
+    days: 10,
+    status: 'pending',
+    billing: {
+      name: 'Sharma Textiles',
+      address: '5 Linking Road',
+      city: 'Mumbai',
+      state: '27',
+      pincode: '400050',
+      gstin: '27AAPFU0939F1ZV',
+    },
+  },
+  {
+    service: 'tax-audit',
+    days: -20,
+    status: 'completed',
+    billing: {
+      name: 'Sharma Textiles',
+      address: '5 Linking Road',
+      city: 'Mumbai',
+      state: '27',
+      pincode: '400050',
+      gstin: '27AAPFU0939F1ZV',
+    },
+  },
 ] as const;
 
 try {

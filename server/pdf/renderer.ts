@@ -53,11 +53,13 @@ export class PdfRenderer {
   ) {
     this.pool = new Piscina({
       filename: WORKER_FILE.href,
-      minThreads: config.workers,
+      // Workers start with the first render and stop after PDF_WORKER_IDLE_MS without one: a server
+      // that is not rendering does not carry their ~40 MiB each.
+      minThreads: 0,
       maxThreads: config.workers,
       maxQueue: config.queueMax,
       concurrentTasksPerWorker: 1,
-      idleTimeout: Number.MAX_SAFE_INTEGER, // keep workers (and their CDP connections) warm
+      idleTimeout: config.workerIdleMs,
       resourceLimits: { maxOldGenerationSizeMb: 96 },
     });
   }

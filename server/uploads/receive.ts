@@ -1,11 +1,12 @@
 // Streams one multipart file from the request to storage: busboy parses, the first bytes are sniffed,
 // SHA-256 and size are computed on the way, and the bytes go to disk chunk by chunk with back-pressure.
 // Every failure (too large, wrong type, aborted, malformed) leaves nothing stored.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Request } from 'express';
 import busboy, { type BusboyConfig } from 'busboy';
 import { fileTypeFromBuffer } from 'file-type';
-import { Readable } from 'node:stream';
+import { pipeline, Readable, type TransformCallback } from 'node:stream';
+import { DigestStream } from '../storage/digest-stream.js';
 import { HttpError } from '../http/errors.js';
 import type { Storage } from '../storage/storage.js';
 
@@ -46,6 +47,47 @@ export function sanitizeFilename(raw: string | undefined): string {
     .trim()
     .slice(0, 200);
   return clean || 'upload';
+}
+
+/** SHA-256 and size on the way to disk; more than `max` bytes fails the stream with 413. */
+class LimitedDigest extends DigestStream {
+  constructor(private readonly max: number) {
+    super({ highWaterMark: 256 * 1024 });
+  }
+  override _transform(chunk: Buffer, encoding: BufferEncoding, done: TransformCallback): void {
+    if (this.size + chunk.length > this.max) return done(tooLarge(this.max));
+    super._transform(chunk, encoding, done);
+  }
+}
+
+/**
+ * Reads at least `n` bytes (or all there is). Returns them and a stream of the whole file from byte 0:
+ * the same stream with the head unshifted, or (when the file was shorter than `n`) just the head.
+ */
+async function readHead(stream: Readable, n: number): Promise<{ head: Buffer; whole: Readable }> {
+  const parts: Buffer[] = [];
+  let length = 0;
+  while (length < n) {
+    const chunk: Buffer | null = stream.read();
+    if (chunk !== null) {
+      parts.push(chunk);
+      length += chunk.length;
+      continue;
+    }
+    if (stream.readableEnded || stream.destroyed) break;
+    await new Promise<void>((resolve, reject) => {
+      const settle = (err?: Error) => {
+        stream.off('readable', onReady).off('end', onReady).off('error', settle).off('close', onReady);
+        err ? reject(err) : resolve();
+      };
+      const onReady = () => settle();
+      stream.on('readable', onReady).on('end', onReady).on('error', settle).on('close', onReady);
+    });
+  }
+  const head = Buffer.concat(parts);
+  if (length < n) return { head, whole: Readable.from([head]) };
+  stream.unshift(head);
+  return { head, whole: stream };
 }
 
 export function receiveUpload(req: Request, options: ReceiveOptions): Promise<ReceivedFile> {
@@ -120,32 +162,18 @@ export function receiveUpload(req: Request, options: ReceiveOptions): Promise<Re
         return;
       }
       currentFile = file;
+      // Failures surface through the pipeline to storage; a destroy() after that must not go uncaught.
+      file.on('error', () => {});
       storing = storeFile(file, info.filename).then(
         (result) => void (stored = result),
         (err) => abortWith(err instanceof HttpError ? err : fail(400, 'upload_failed', 'the upload could not be read')),
       );
     });
 
-    async function storeFile(
-      file: Readable & { truncated?: boolean },
-      filename: string | undefined,
-    ): Promise<ReceivedFile> {
-      const chunks = file[Symbol.asyncIterator]();
-      // Read just enough to recognise the type before anything touches the disk.
-      const headParts: Buffer[] = [];
-      let headLength = 0;
-      let done = false;
-      while (headLength < SNIFF_BYTES) {
-        const next = await chunks.next();
-        if (next.done) {
-          done = true;
-          break;
-        }
-        headParts.push(next.value);
-        headLength += next.value.length;
-      }
-      if (headLength === 0) throw fail(400, 'empty_file', 'the file is empty');
-      const head = Buffer.concat(headParts);
+    async function storeFile(file: Readable, filename: string | undefined): Promise<ReceivedFile> {
+      // Read just enough to recognise the type before anything touches the disk, then put it back.
+      const { head, whole } = await readHead(file, SNIFF_BYTES);
+      if (head.length === 0) throw fail(400, 'empty_file', 'the file is empty');
       const type = await fileTypeFromBuffer(head);
       if (!type || !accept.has(type.mime)) {
         throw fail(
@@ -154,31 +182,19 @@ export function receiveUpload(req: Request, options: ReceiveOptions): Promise<Re
           `unsupported file type${type ? ` ${type.mime}` : ''}; accepted: ${[...accept].join(', ')}`,
         );
       }
-
-      const hash = createHash('sha256');
-      let size = 0;
-      async function* bytes(): AsyncGenerator<Buffer> {
-        const take = (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > maxBytes) throw tooLarge(maxBytes);
-          hash.update(chunk);
-          return chunk;
-        };
-        yield take(head);
-        if (!done) {
-          for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield take(next.value);
-        }
-        if (file.truncated) throw tooLarge(maxBytes);
-      }
+      const measured = new LimitedDigest(maxBytes);
       const name = `${randomBytes(16).toString('hex')}.${type.ext}`;
-      await storage.put(name, Readable.from(bytes(), { objectMode: false, highWaterMark: 1 }));
-      options.onBytes?.(size);
+      await storage.put(
+        name,
+        pipeline(whole, measured, () => {}),
+      );
+      options.onBytes?.(measured.size);
       return {
         name,
         originalName: sanitizeFilename(filename),
-        size,
+        size: measured.size,
         contentType: type.mime,
-        sha256: hash.digest('hex'),
+        sha256: measured.sha256,
       };
     }
 

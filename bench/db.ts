@@ -1,0 +1,53 @@
+// GET /api/bookings against MySQL with the 2 + 2 pool: latency at 20 and 200 concurrent clients,
+// beside a bare endpoint of the same app (no database) measured in the same run.
+import knex from 'knex';
+import { booking, customer, fmt, get, load, startServer, table, verdict } from './lib.js';
+
+const MYSQL = process.env.MYSQL_TEST_URL ?? 'mysql://root@127.0.0.1:3306/test';
+
+export async function benchDb(): Promise<void> {
+  const base = new URL(MYSQL);
+  const server = knex({
+    client: 'mysql2',
+    connection: { host: base.hostname, port: Number(base.port || 3306), user: base.username, password: base.password },
+    pool: { min: 0, max: 1 },
+  });
+  await server.raw('DROP DATABASE IF EXISTS booking_bench');
+  await server.raw('CREATE DATABASE booking_bench');
+  const url = new URL(MYSQL);
+  url.pathname = '/booking_bench';
+  const app = await startServer({ DATABASE_URL: url.toString() });
+  try {
+    const auth = await customer(app.url);
+    for (let i = 0; i < 30; i++) await booking(app.url, auth);
+    const list = () => get(`${app.url}/api/bookings?limit=20`, { Authorization: auth });
+    const bare = () => get(`${app.url}/api/health`);
+    await load(20, 400, list); // warm-up: connections, JIT
+    const bare20 = await load(20, 3000, bare);
+    const at20 = await load(20, 3000, list);
+    const at200 = await load(200, 6000, list);
+    const row = (name: string, r: Awaited<ReturnType<typeof load>>) => ({
+      run: name,
+      requests: r.requests,
+      'req/s': fmt.n(r.rps, 0),
+      p50: fmt.ms(r.p50),
+      p95: fmt.ms(r.p95),
+      max: fmt.ms(r.max),
+      errors: r.errors,
+      'vs bare': fmt.ratio(r.rps / bare20.rps),
+    });
+    table('Database: GET /api/bookings on MySQL, pool 2 + 2 (compiled server, same machine)', [
+      row('bare GET /api/health, 20 concurrent', bare20),
+      row('GET /api/bookings, 20 concurrent', at20),
+      row('GET /api/bookings, 200 concurrent', at200),
+    ]);
+    table('Database targets', [
+      verdict('p95 < 50 ms at 20 concurrent', at20.p95 < 50, fmt.ms(at20.p95)),
+      verdict('zero errors at 200 concurrent', at200.errors === 0, `${at200.errors} errors`),
+    ]);
+  } finally {
+    await app.stop();
+    await server.raw('DROP DATABASE IF EXISTS booking_bench');
+    await server.destroy();
+  }
+}

@@ -1,0 +1,265 @@
+// Shared by the benchmarks: a compiled server as a child process, /proc memory readings, a closed-loop
+// load generator with exact percentiles, and table printing. Every figure is measured in the run.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, get as httpGet } from 'node:http';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { processTree, processMemory } from '../server/health/process-tree.js';
+
+export const MiB = 1024 * 1024;
+export const ADMIN = { email: 'bench-admin@example.test', password: 'bench-admin-password' };
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+let built = false;
+function buildOnce(): void {
+  if (!built)
+    execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
+      stdio: 'inherit',
+    });
+  built = true;
+}
+
+export interface BenchServer {
+  url: string;
+  pid: number;
+  dataDir: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** The compiled server (node dist/server/index.js), as production runs it, with request logs off. */
+export async function startServer(env: Record<string, string> = {}): Promise<BenchServer> {
+  buildOnce();
+  const dataDir = mkdtempSync(join(tmpdir(), 'booking-bench-'));
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--max-semi-space-size=4', 'dist/server/index.js'], {
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      JWT_SECRET: 'bench-secret-bench-secret-bench-secret-0123',
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      ADMIN_EMAIL: ADMIN.email,
+      ADMIN_PASSWORD: ADMIN.password,
+      LOGIN_RATE_LIMIT: '10000',
+      ...env,
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if (
+      await fetch(`${url}/api/health`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
+    if (i > 200 || child.exitCode !== null) throw new Error('bench server did not start');
+    await sleep(100);
+  }
+  return {
+    url,
+    pid: child.pid!,
+    dataDir,
+    child,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function json(url: string, init: { method?: string; auth?: string; body?: unknown } = {}): Promise<any> {
+  const res = await fetch(url, {
+    method: init.method ?? 'GET',
+    headers: {
+      ...(init.auth ? { Authorization: init.auth } : {}),
+      ...(init.body ? { 'Content-Type': 'application/json' } : {}),
+    },
+    body: init.body ? JSON.stringify(init.body) : undefined,
+  });
+  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${url}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+export async function customer(url: string): Promise<string> {
+  const email = `bench-${Date.now()}-${Math.random().toString(36).slice(2)}@example.test`;
+  return `Bearer ${(await json(`${url}/api/auth/register`, { method: 'POST', body: { email, password: 'bench-password-1', name: 'Bench Customer' } })).token}`;
+}
+
+export async function adminToken(url: string): Promise<string> {
+  return `Bearer ${(await json(`${url}/api/auth/login`, { method: 'POST', body: ADMIN })).token}`;
+}
+
+export async function booking(
+  url: string,
+  auth: string,
+  scheduledAt = new Date(Date.now() + 86_400_000).toISOString(),
+  state = '29',
+): Promise<number> {
+  const body = {
+    serviceCode: 'gst-returns-monthly',
+    scheduledAt,
+    billing: { name: 'Bench Traders', address: '1 MG Road', city: 'Bengaluru', state, pincode: '560001' },
+  };
+  return (await json(`${url}/api/bookings`, { method: 'POST', auth, body })).id;
+}
+
+/** Peak RSS since the last reset (VmHWM); resetting needs write access to /proc/PID/clear_refs. */
+export function peakRss(pid: number): number {
+  const status = execFileSync('cat', [`/proc/${pid}/status`], { encoding: 'utf8' });
+  return Number(status.match(/^VmHWM:\s+(\d+) kB/m)![1]) * 1024;
+}
+export function resetPeakRss(pid: number): void {
+  writeFileSync(`/proc/${pid}/clear_refs`, '5');
+}
+
+/** Memory of the server process and, separately, of its Chromium descendants. */
+export function serverMemory(pid: number): { nodeRss: number; nodePss: number; chromeRss: number; chromePss: number } {
+  const node = processMemory(pid) ?? { rss: 0, pss: 0 };
+  let chromeRss = 0;
+  let chromePss = 0;
+  for (const p of processTree([pid])) {
+    if (p === pid) continue;
+    const m = processMemory(p);
+    if (m) {
+      chromeRss += m.rss;
+      chromePss += m.pss;
+    }
+  }
+  return { nodeRss: node.rss, nodePss: node.pss, chromeRss, chromePss };
+}
+
+/** Samples serverMemory every `ms` until stopped; returns averages and peaks. */
+export function sampleMemory(pid: number, ms = 250) {
+  const samples: ReturnType<typeof serverMemory>[] = [];
+  const timer = setInterval(() => samples.push(serverMemory(pid)), ms);
+  samples.push(serverMemory(pid));
+  return {
+    stop() {
+      clearInterval(timer);
+      samples.push(serverMemory(pid));
+      const stat = (f: (s: (typeof samples)[number]) => number) => ({
+        avg: samples.reduce((n, s) => n + f(s), 0) / samples.length,
+        peak: Math.max(...samples.map(f)),
+      });
+      return {
+        samples: samples.length,
+        nodeRss: stat((s) => s.nodeRss),
+        nodePss: stat((s) => s.nodePss),
+        chromeRss: stat((s) => s.chromeRss),
+        chromePss: stat((s) => s.chromePss),
+        sumPss: stat((s) => s.nodePss + s.chromePss),
+      };
+    },
+  };
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: 1000 });
+
+/** A lean GET over a keep-alive agent (fetch costs the shared CPU more than the server under test). */
+export function get(url: string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    httpGet(url, { agent, headers }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode!));
+      res.on('error', reject);
+    }).on('error', reject);
+  });
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+export interface LoadResult {
+  requests: number;
+  errors: number;
+  seconds: number;
+  rps: number;
+  p50: number;
+  p95: number;
+  max: number;
+  statuses: Record<number, number>;
+}
+
+/** Closed loop: `concurrency` clients each send requests back to back until `total` are done. */
+export async function load(
+  concurrency: number,
+  total: number,
+  send: (i: number) => Promise<number>,
+): Promise<LoadResult> {
+  const times: number[] = [];
+  const statuses: Record<number, number> = {};
+  let next = 0;
+  let errors = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        const i = next++;
+        const t = performance.now();
+        try {
+          const status = await send(i);
+          statuses[status] = (statuses[status] ?? 0) + 1;
+          if (status >= 400) errors++;
+        } catch {
+          errors++;
+        }
+        times.push(performance.now() - t);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  times.sort((a, b) => a - b);
+  return {
+    requests: total,
+    errors,
+    seconds,
+    rps: total / seconds,
+    p50: percentile(times, 50),
+    p95: percentile(times, 95),
+    max: times[times.length - 1]!,
+    statuses,
+  };
+}
+
+export const fmt = {
+  mib: (b: number) => `${(b / MiB).toFixed(1)} MiB`,
+  ms: (n: number) => `${n.toFixed(1)} ms`,
+  n: (n: number, d = 1) => n.toFixed(d),
+  ratio: (n: number) => `${n.toFixed(2)}x`,
+};
+
+export function table(title: string, rows: Record<string, string | number>[]): void {
+  console.log(`\n## ${title}\n`);
+  if (!rows.length) return;
+  const cols = Object.keys(rows[0]!);
+  const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(width[i]!)).join(' | ')} |`;
+  console.log(line(cols));
+  console.log(`|${width.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const r of rows) console.log(line(cols.map((c) => String(r[c]))));
+}
+
+export function verdict(name: string, ok: boolean, detail: string): Record<string, string> {
+  return { target: name, measured: detail, met: ok ? 'yes' : 'NO' };
+}

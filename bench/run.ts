@@ -1,0 +1,22 @@
+// npm run bench [-- db uploads files invoices export memory]: runs the chosen benchmarks (all by default)
+// and prints each one's table of measured figures, with ratios against baselines measured in the same run.
+import { benchDb } from './db.js';
+import { benchUploads } from './uploads.js';
+
+const BENCHES: Record<string, () => Promise<void>> = {
+  db: benchDb,
+  uploads: benchUploads,
+};
+
+const chosen = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const names = chosen.length ? chosen : Object.keys(BENCHES);
+for (const name of names) {
+  const bench = BENCHES[name];
+  if (!bench) {
+    console.error(`unknown benchmark "${name}"; choose from: ${Object.keys(BENCHES).join(', ')}`);
+    process.exit(2);
+  }
+  const started = Date.now();
+  await bench();
+  console.log(`\n(${name}: ${Math.round((Date.now() - started) / 1000)} s)`);
+}
