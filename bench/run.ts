@@ -1,11 +1,19 @@
 // npm run bench [-- db uploads files invoices export memory]: runs the chosen benchmarks (all by default)
 // and prints each one's table of measured figures, with ratios against baselines measured in the same run.
 import { benchDb } from './db.js';
+import { benchExport } from './export.js';
+import { benchFiles } from './files.js';
+import { benchInvoices } from './invoices.js';
+import { benchMemory } from './memory.js';
 import { benchUploads } from './uploads.js';
 
 const BENCHES: Record<string, () => Promise<void>> = {
   db: benchDb,
   uploads: benchUploads,
+  files: benchFiles,
+  invoices: benchInvoices,
+  export: benchExport,
+  memory: benchMemory,
 };
 
 const chosen = process.argv.slice(2).filter((a) => !a.startsWith('-'));

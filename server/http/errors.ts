@@ -21,15 +21,34 @@ export const conflict = (code: string, message: string) => new HttpError(409, co
 export const unavailable = (code: string, message: string, retryAfterSeconds: number) =>
   new HttpError(503, code, message, { 'Retry-After': String(retryAfterSeconds) });
 
+/** Up to this much of a refused body is read and discarded so the client gets the answer. */
+const DRAIN_LIMIT = 64 * 1024 * 1024;
+
+/**
+ * A request refused before its body was read (401, 413, 415, 503 on an upload): read and discard the
+ * rest, so a client still sending can finish and read the answer (closing at once makes many clients
+ * fail with EPIPE instead). A body larger than DRAIN_LIMIT gets "Connection: close" instead.
+ */
+function discardUnreadBody(res: Parameters<RequestHandler>[1]): void {
+  const req = res.req;
+  const declared = Number(req.headers['content-length'] ?? 0);
+  const hasBody = declared > 0 || req.headers['transfer-encoding'] !== undefined;
+  if (!hasBody || req.complete) return;
+  if (declared > DRAIN_LIMIT) {
+    res.setHeader('Connection', 'close');
+    return;
+  }
+  let discarded = 0;
+  req.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > DRAIN_LIMIT) req.destroy();
+  });
+  req.resume();
+}
+
 export function sendError(res: Parameters<RequestHandler>[1], err: HttpError): void {
   for (const [name, value] of Object.entries(err.headers)) res.setHeader(name, value);
-  // Refused before its body was read (401, 503, 413...): close the connection after answering rather
-  // than leave the client's unread upload hanging on a keep-alive socket.
-  const { headers, complete } = res.req;
-  const hasBody = Number(headers['content-length'] ?? 0) > 0 || headers['transfer-encoding'] !== undefined;
-  if (hasBody && !complete) {
-    res.setHeader('Connection', 'close');
-  }
+  discardUnreadBody(res);
   res.status(err.status).json({ error: { code: err.code, message: err.message } });
 }
 

@@ -1,0 +1,204 @@
+// Invoice rendering: invoices/s and latency over HTTP at concurrency 1, 2 and 8, beside the raw ceiling
+// (the same Chromium driven directly with page.pdf at the same concurrency, no HTTP, no pool) and the
+// naive way (launch Chromium per request), with the memory of node and of the Chromium tree.
+import { readFileSync } from 'node:fs';
+import Handlebars from 'handlebars';
+import puppeteer from 'puppeteer-core';
+import { discoverChrome } from '../server/pdf/discover.js';
+import { embeddedFontsCss } from '../workers/fonts.js';
+import {
+  booking,
+  customer,
+  fmt,
+  get,
+  load,
+  MiB,
+  sampleMemory,
+  serverMemory,
+  startServer,
+  table,
+  verdict,
+} from './lib.js';
+
+const view = {
+  number: 'INV/26-27/000001',
+  invoiceDate: '29 Nov 2026',
+  supplier: {
+    name: 'Acme Tax Consultants LLP',
+    address: '4th Floor, 12 MG Road, Bengaluru 560001',
+    gstin: '29ABCDE1234F1ZW',
+    stateCode: '29',
+    stateName: 'Karnataka',
+  },
+  recipient: {
+    name: 'Bench Traders',
+    address: '1 MG Road',
+    city: 'Bengaluru',
+    pincode: '560001',
+    stateCode: '29',
+    stateName: 'Karnataka',
+    gstin: null,
+  },
+  placeOfSupply: { code: '29', name: 'Karnataka' },
+  reverseCharge: false,
+  intraState: true,
+  lines: [
+    {
+      index: 1,
+      description: 'GST returns (monthly)',
+      scheduled: '30 Nov 2026',
+      sac: '998232',
+      rate: '18%',
+      halfRate: '9%',
+      taxable: '₹1,999.00',
+      cgst: '₹179.91',
+      sgst: '₹179.91',
+      igst: '₹0.00',
+      total: '₹2,358.82',
+    },
+  ],
+  totals: {
+    taxable: '₹1,999.00',
+    cgst: '₹179.91',
+    sgst: '₹179.91',
+    igst: '₹0.00',
+    total: '₹2,358.82',
+    words: 'Rupees Two Thousand Three Hundred Fifty Eight and Eighty Two Paise Only',
+  },
+  notes: null,
+};
+
+function fullHtml(): string {
+  const body = Handlebars.compile(readFileSync('templates/invoice.hbs', 'utf8'))(view);
+  return `<!doctype html><html><head><meta charset="utf-8"><style>${embeddedFontsCss()}\n${readFileSync('templates/invoice.css', 'utf8')}</style></head><body>${body}</body></html>`;
+}
+
+async function rawCeiling(concurrency: number, total: number): Promise<number> {
+  const exe = (await discoverChrome(process.env.CHROME_PATH))!;
+  const browser = await puppeteer.launch({
+    executablePath: exe.path,
+    headless: exe.headless,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'],
+  });
+  const html = fullHtml();
+  const pages = await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      const p = await browser.newPage();
+      await p.setContent(html);
+      return p;
+    }),
+  );
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    pages.map(async (p) => {
+      while (next++ < total) await p.pdf({ format: 'A4', printBackground: true });
+    }),
+  );
+  const rate = total / ((performance.now() - started) / 1000);
+  await browser.close();
+  return rate;
+}
+
+async function naive(total: number): Promise<number> {
+  const exe = (await discoverChrome(process.env.CHROME_PATH))!;
+  const html = fullHtml();
+  const started = performance.now();
+  for (let i = 0; i < total; i++) {
+    const browser = await puppeteer.launch({
+      executablePath: exe.path,
+      headless: exe.headless,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'],
+    });
+    const p = await browser.newPage();
+    await p.setContent(html);
+    await p.pdf({ format: 'A4', printBackground: true });
+    await browser.close();
+  }
+  return total / ((performance.now() - started) / 1000);
+}
+
+export async function benchInvoices(): Promise<void> {
+  const server = await startServer();
+  try {
+    const auth = await customer(server.url);
+    const ids: number[] = [];
+    for (let i = 0; i < 16; i++) ids.push(await booking(server.url, auth));
+    const render = (i: number) =>
+      get(`${server.url}/api/bookings/${ids[i % ids.length]}/invoice`, { Authorization: auth });
+    await load(2, 16, render); // issue the numbers, start the workers, warm Chromium
+    const rows = [];
+    const results: Record<number, { rps: number; raw: number }> = {};
+    let nodePeakAt1 = 0;
+    let memoryAt8: ReturnType<ReturnType<typeof sampleMemory>['stop']> | undefined;
+    for (const c of [1, 2, 8]) {
+      const sampler = sampleMemory(server.pid);
+      const r = await load(c, c === 1 ? 60 : 150, render);
+      const mem = sampler.stop();
+      if (c === 1) nodePeakAt1 = mem.nodeRss.peak;
+      if (c === 8) memoryAt8 = mem;
+      const raw = await rawCeiling(c, c === 1 ? 60 : 150);
+      results[c] = { rps: r.rps, raw };
+      rows.push({
+        concurrency: c,
+        'HTTP invoices/s': fmt.n(r.rps),
+        p50: fmt.ms(r.p50),
+        p95: fmt.ms(r.p95),
+        errors: r.errors,
+        'raw page.pdf/s': fmt.n(raw),
+        'HTTP / raw': fmt.ratio(r.rps / raw),
+        'node RSS peak': fmt.mib(mem.nodeRss.peak),
+        'node+chromium PSS avg/peak': `${fmt.mib(mem.sumPss.avg)} / ${fmt.mib(mem.sumPss.peak)}`,
+      });
+    }
+    const naiveRate = await naive(8);
+    table('Invoices (compiled server, PDF_WORKERS=2, chromium-headless-shell)', rows);
+    const idle = serverMemory(server.pid);
+    table('Baselines and memory', [
+      { measure: 'naive: launch Chromium per request', value: `${fmt.n(naiveRate)} invoices/s` },
+      { measure: 'HTTP at concurrency 8 vs naive', value: fmt.ratio(results[8]!.rps / naiveRate) },
+      {
+        measure: 'node RSS growth per extra concurrent download (c=1 → c=8 peaks)',
+        value: fmt.mib((memoryAt8!.nodeRss.peak - nodePeakAt1) / 7),
+      },
+      {
+        measure: 'at c=8: node PSS avg/peak',
+        value: `${fmt.mib(memoryAt8!.nodePss.avg)} / ${fmt.mib(memoryAt8!.nodePss.peak)}`,
+      },
+      {
+        measure: 'at c=8: Chromium PSS avg/peak (RSS peak)',
+        value: `${fmt.mib(memoryAt8!.chromePss.avg)} / ${fmt.mib(memoryAt8!.chromePss.peak)} (${fmt.mib(memoryAt8!.chromeRss.peak)})`,
+      },
+      {
+        measure: 'after the run: node PSS / Chromium PSS',
+        value: `${fmt.mib(idle.nodePss)} / ${fmt.mib(idle.chromePss)}`,
+      },
+    ]);
+    const best = Math.max(...[1, 2, 8].map((c) => results[c]!.rps / results[c]!.raw));
+    table('Invoice targets', [
+      verdict(
+        'HTTP >= 0.9x raw ceiling (at 2 and 8)',
+        results[2]!.rps / results[2]!.raw >= 0.9 && results[8]!.rps / results[8]!.raw >= 0.9,
+        [1, 2, 8].map((c) => fmt.ratio(results[c]!.rps / results[c]!.raw)).join(', ') + ` (best ${fmt.ratio(best)})`,
+      ),
+      verdict('HTTP >= 10x naive', results[8]!.rps / naiveRate >= 10, fmt.ratio(results[8]!.rps / naiveRate)),
+      verdict(
+        'node RSS < 5 MiB per concurrent download',
+        (memoryAt8!.nodeRss.peak - nodePeakAt1) / 7 < 5 * MiB,
+        fmt.mib((memoryAt8!.nodeRss.peak - nodePeakAt1) / 7),
+      ),
+      verdict(
+        'node + Chromium PSS avg < 400 MiB at c=8',
+        memoryAt8!.sumPss.avg < 400 * MiB,
+        fmt.mib(memoryAt8!.sumPss.avg),
+      ),
+      verdict(
+        'node + Chromium PSS peak < 600 MiB at c=8',
+        memoryAt8!.sumPss.peak < 600 * MiB,
+        fmt.mib(memoryAt8!.sumPss.peak),
+      ),
+    ]);
+  } finally {
+    await server.stop();
+  }
+}
