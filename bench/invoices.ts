@@ -73,6 +73,11 @@ function fullHtml(): string {
   return `<!doctype html><html><head><meta charset="utf-8"><style>${embeddedFontsCss()}\n${readFileSync('templates/invoice.css', 'utf8')}</style></head><body>${body}</body></html>`;
 }
 
+/**
+ * The same browser driven directly: one page per concurrent client; each render puts the invoice's
+ * body in the page (the per-invoice work any renderer does) and calls page.pdf. No HTTP, no pool, no
+ * database, no temp file.
+ */
 async function rawCeiling(concurrency: number, total: number): Promise<number> {
   const exe = (await discoverChrome(process.env.CHROME_PATH))!;
   const browser = await puppeteer.launch({
@@ -81,6 +86,7 @@ async function rawCeiling(concurrency: number, total: number): Promise<number> {
     args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'],
   });
   const html = fullHtml();
+  const body = Handlebars.compile(readFileSync('templates/invoice.hbs', 'utf8'))(view);
   const pages = await Promise.all(
     Array.from({ length: concurrency }, async () => {
       const p = await browser.newPage();
@@ -92,7 +98,12 @@ async function rawCeiling(concurrency: number, total: number): Promise<number> {
   const started = performance.now();
   await Promise.all(
     pages.map(async (p) => {
-      while (next++ < total) await p.pdf({ format: 'A4', printBackground: true });
+      while (next++ < total) {
+        await p.evaluate((h) => {
+          (globalThis as unknown as { document: { body: { innerHTML: string } } }).document.body.innerHTML = h;
+        }, body);
+        await p.pdf({ format: 'A4', printBackground: true, preferCSSPageSize: true });
+      }
     }),
   );
   const rate = total / ((performance.now() - started) / 1000);
