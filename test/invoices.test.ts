@@ -2,7 +2,14 @@ import { expect } from 'chai';
 import { request as httpRequest } from 'node:http';
 import request from 'supertest';
 import { DB_KINDS } from './helpers/databases.js';
-import { createBooking, loginAdmin, registerCustomer, startContext, type TestContext } from './helpers/context.js';
+import {
+  createBooking,
+  loginAdmin,
+  registerCustomer,
+  startContext,
+  withContext,
+  type TestContext,
+} from './helpers/context.js';
 import { binaryParser, isPdf, readPdf } from './helpers/pdf.js';
 import { eventually, filesIn, listen } from './helpers/server.js';
 
@@ -229,8 +236,7 @@ describe('invoice renderer robustness', () => {
 
 describe('invoice renderer limits', () => {
   it('relaunches a crashed Chromium and still answers', async () => {
-    const ctx = await startContext('sqlite');
-    try {
+    await withContext({}, async (ctx) => {
       const customer = await registerCustomer(ctx.app);
       const booking = await createBooking(ctx.app, customer.auth);
       await download(ctx, `/api/bookings/${booking.id}/invoice`, customer.auth).expect(200);
@@ -241,14 +247,11 @@ describe('invoice renderer limits', () => {
       const res = await download(ctx, `/api/bookings/${next.id}/invoice`, customer.auth).expect(200);
       expect(isPdf(res.body)).to.equal(true);
       expect(ctx.rt.renderer.browsers.crashes).to.equal(1);
-    } finally {
-      await ctx.close();
-    }
+    });
   });
 
   it('answers 504 when a render exceeds PDF_TIMEOUT_MS, leaving no temp file', async () => {
-    const ctx = await startContext('sqlite', { PDF_TIMEOUT_MS: '1' });
-    try {
+    await withContext({ PDF_TIMEOUT_MS: '1' }, async (ctx) => {
       const { auth } = await registerCustomer(ctx.app);
       const booking = await createBooking(ctx.app, auth);
       const res = await request(ctx.app)
@@ -257,14 +260,11 @@ describe('invoice renderer limits', () => {
         .expect(504);
       expect(res.body.error.code).to.equal('pdf_timeout');
       await eventually(() => tempFiles(ctx).length === 0);
-    } finally {
-      await ctx.close();
-    }
+    });
   });
 
   it('answers 503 with Retry-After at once when the queue is full', async () => {
-    const ctx = await startContext('sqlite', { PDF_WORKERS: '1', PDF_QUEUE_MAX: '1' });
-    try {
+    await withContext({ PDF_WORKERS: '1', PDF_QUEUE_MAX: '1' }, async (ctx) => {
       const { auth } = await registerCustomer(ctx.app);
       const ids = [];
       for (let i = 0; i < 10; i++) ids.push((await createBooking(ctx.app, auth)).id);
@@ -281,14 +281,11 @@ describe('invoice renderer limits', () => {
         expect(Number(r.headers['retry-after'])).to.be.greaterThan(0);
       }
       await eventually(() => tempFiles(ctx).length === 0);
-    } finally {
-      await ctx.close();
-    }
+    });
   });
 
   it('starts without a browser and answers invoices with 503 and how to install one', async () => {
-    const ctx = await startContext('sqlite', { CHROME_PATH: '/nonexistent/chromium' });
-    try {
+    await withContext({ CHROME_PATH: '/nonexistent/chromium' }, async (ctx) => {
       const { auth } = await registerCustomer(ctx.app);
       const booking = await createBooking(ctx.app, auth);
       const res = await request(ctx.app)
@@ -297,8 +294,6 @@ describe('invoice renderer limits', () => {
         .expect(503);
       expect(res.body.error.code).to.equal('pdf_unavailable');
       expect(res.body.error.message).to.contain('apt-get install chromium-headless-shell');
-    } finally {
-      await ctx.close();
-    }
+    });
   });
 });

@@ -54,6 +54,16 @@ export async function startContext(
   };
 }
 
+/** Runs `fn` with a context of its own and closes it whatever happens. */
+export async function withContext<T>(env: Record<string, string>, fn: (ctx: TestContext) => Promise<T>): Promise<T> {
+  const ctx = await startContext('sqlite', env);
+  try {
+    return await fn(ctx);
+  } finally {
+    await ctx.close();
+  }
+}
+
 let counter = 0;
 /** Registers a fresh customer and returns its bearer header value. */
 export async function registerCustomer(
