@@ -6,7 +6,7 @@ import { Agent, get as httpGet } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { processTree, processMemory } from '../server/health/process-tree.js';
+import { peakRss as readPeakRss, processMemory, processTree } from '../server/health/process-tree.js';
 
 export const MiB = 1024 * 1024;
 export const ADMIN = { email: 'bench-admin@example.test', password: 'bench-admin-password' };
@@ -124,8 +124,7 @@ export async function booking(
 
 /** Peak RSS since the last reset (VmHWM); resetting needs write access to /proc/PID/clear_refs. */
 export function peakRss(pid: number): number {
-  const status = execFileSync('cat', [`/proc/${pid}/status`], { encoding: 'utf8' });
-  return Number(status.match(/^VmHWM:\s+(\d+) kB/m)![1]) * 1024;
+  return readPeakRss(pid) ?? 0;
 }
 export function resetPeakRss(pid: number): void {
   writeFileSync(`/proc/${pid}/clear_refs`, '5');
