@@ -60,7 +60,7 @@ export class PdfRenderer {
       maxQueue: config.queueMax,
       concurrentTasksPerWorker: 1,
       idleTimeout: config.workerIdleMs,
-      resourceLimits: { maxOldGenerationSizeMb: 96 },
+      resourceLimits: { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 8 },
     });
   }
 
