@@ -1,7 +1,7 @@
 // GET /api/bookings against MySQL with the 2 + 2 pool: latency at 20 and 200 concurrent clients,
 // beside a bare endpoint of the same app (no database) measured in the same run.
 import knex from 'knex';
-import { booking, customer, fmt, get, load, startServer, table, verdict } from './lib.js';
+import { booking, cannonLoad, customer, fmt, startServer, table, verdict, type LoadResult } from './lib.js';
 
 const MYSQL = process.env.MYSQL_TEST_URL ?? 'mysql://root@127.0.0.1:3306/test';
 
@@ -20,13 +20,13 @@ export async function benchDb(): Promise<void> {
   try {
     const auth = await customer(app.url);
     for (let i = 0; i < 30; i++) await booking(app.url, auth);
-    const list = () => get(`${app.url}/api/bookings?limit=20`, { Authorization: auth });
-    const bare = () => get(`${app.url}/api/health`);
-    await load(20, 400, list); // warm-up: connections, JIT
-    const bare20 = await load(20, 3000, bare);
-    const at20 = await load(20, 3000, list);
-    const at200 = await load(200, 6000, list);
-    const row = (name: string, r: Awaited<ReturnType<typeof load>>) => ({
+    const list = `${app.url}/api/bookings?limit=20`;
+    const headers = { Authorization: auth };
+    await cannonLoad(list, 20, 1000, headers); // warm-up: connections, JIT
+    const bare20 = await cannonLoad(`${app.url}/api/health`, 20, 5000);
+    const at20 = await cannonLoad(list, 20, 5000, headers);
+    const at200 = await cannonLoad(list, 200, 10000, headers);
+    const row = (name: string, r: LoadResult) => ({
       run: name,
       requests: r.requests,
       'req/s': fmt.n(r.rps, 0),
@@ -36,7 +36,7 @@ export async function benchDb(): Promise<void> {
       errors: r.errors,
       'vs bare': fmt.ratio(r.rps / bare20.rps),
     });
-    table('Database: GET /api/bookings on MySQL, pool 2 + 2 (compiled server, same machine)', [
+    table('Database: GET /api/bookings on MySQL, pool 2 + 2 (compiled server, autocannon on the same machine)', [
       row('bare GET /api/health, 20 concurrent', bare20),
       row('GET /api/bookings, 20 concurrent', at20),
       row('GET /api/bookings, 200 concurrent', at200),
