@@ -36,30 +36,32 @@ interface CgroupFiles {
   inactiveField: string;
 }
 
+const V2_FILES = { limit: 'memory.max', usage: 'memory.current', inactiveField: 'inactive_file' };
+const V1_FILES = {
+  limit: 'memory.limit_in_bytes',
+  usage: 'memory.usage_in_bytes',
+  inactiveField: 'total_inactive_file',
+};
+
+function cgroupFiles(dir: string, names: typeof V2_FILES): CgroupFiles {
+  return {
+    limit: `${dir}/${names.limit}`,
+    usage: `${dir}/${names.usage}`,
+    stat: `${dir}/memory.stat`,
+    inactiveField: names.inactiveField,
+  };
+}
+
 /** Finds this process's memory cgroup (v2 unified, else v1) if it sets a real limit. */
 export function findCgroup(): CgroupFiles | undefined {
   const lines = read('/proc/self/cgroup')?.split('\n') ?? [];
   const v2 = lines.find((l) => l.startsWith('0::'))?.slice(3);
   const v1 = lines.find((l) => l.split(':')[1]?.split(',').includes('memory'))?.split(':')[2];
-  const candidates: CgroupFiles[] = [];
-  for (const dir of [v2 && `/sys/fs/cgroup${v2}`, '/sys/fs/cgroup']) {
-    if (dir)
-      candidates.push({
-        limit: `${dir}/memory.max`,
-        usage: `${dir}/memory.current`,
-        stat: `${dir}/memory.stat`,
-        inactiveField: 'inactive_file',
-      });
-  }
-  for (const dir of [v1 && `/sys/fs/cgroup/memory${v1}`, '/sys/fs/cgroup/memory']) {
-    if (dir)
-      candidates.push({
-        limit: `${dir}/memory.limit_in_bytes`,
-        usage: `${dir}/memory.usage_in_bytes`,
-        stat: `${dir}/memory.stat`,
-        inactiveField: 'total_inactive_file',
-      });
-  }
+  // The same three files under v2 and v1 names; our own cgroup first, then the mount's root.
+  const candidates: CgroupFiles[] = [
+    ...[v2 && `/sys/fs/cgroup${v2}`, '/sys/fs/cgroup'].map((dir) => dir && cgroupFiles(dir, V2_FILES)),
+    ...[v1 && `/sys/fs/cgroup/memory${v1}`, '/sys/fs/cgroup/memory'].map((dir) => dir && cgroupFiles(dir, V1_FILES)),
+  ].filter((c): c is CgroupFiles => Boolean(c));
   return candidates.find((c) => {
     const limit = Number(read(c.limit));
     return Number.isFinite(limit) && limit > 0 && limit < UNLIMITED && read(c.usage) !== undefined;

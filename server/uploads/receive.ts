@@ -129,9 +129,9 @@ export function receiveUpload(req: Request, options: ReceiveOptions): Promise<Re
       settled = true;
       req.off('close', onClose);
       if (err) {
-        // Stop parsing, drop what the client still sends, and remove anything already written.
+        // Stop parsing and remove anything already written. The error response (sendError) discards
+        // what the client still sends, within its bound.
         req.unpipe(parser);
-        req.resume();
         currentFile?.destroy(err);
         await storing?.catch(() => {});
         if (stored) await storage.delete(stored.name).catch(() => {});
