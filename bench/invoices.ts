@@ -4,14 +4,14 @@
 import { readFileSync } from 'node:fs';
 import Handlebars from 'handlebars';
 import puppeteer from 'puppeteer-core';
+import { chromiumArgs } from '../server/pdf/browser.js';
 import { discoverChrome } from '../server/pdf/discover.js';
 import { embeddedFontsCss } from '../workers/fonts.js';
 import {
   booking,
+  cannonLoad,
   customer,
   fmt,
-  get,
-  load,
   MiB,
   sampleMemory,
   serverMemory,
@@ -74,7 +74,7 @@ function fullHtml(): string {
 }
 
 /**
- * The same browser driven directly: one page per concurrent client; each render puts the invoice's
+ * The same browser (same build, same flags) driven directly: one page per concurrent client; each render puts the invoice's
  * body in the page (the per-invoice work any renderer does) and calls page.pdf. No HTTP, no pool, no
  * database, no temp file.
  */
@@ -83,7 +83,7 @@ async function rawCeiling(concurrency: number, total: number): Promise<number> {
   const browser = await puppeteer.launch({
     executablePath: exe.path,
     headless: exe.headless,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'],
+    args: chromiumArgs(exe),
   });
   const html = fullHtml();
   const body = Handlebars.compile(readFileSync('templates/invoice.hbs', 'utf8'))(view);
@@ -119,7 +119,7 @@ async function naive(total: number): Promise<number> {
     const browser = await puppeteer.launch({
       executablePath: exe.path,
       headless: exe.headless,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'],
+      args: chromiumArgs(exe),
     });
     const p = await browser.newPage();
     await p.setContent(html);
@@ -135,16 +135,18 @@ export async function benchInvoices(): Promise<void> {
     const auth = await customer(server.url);
     const ids: number[] = [];
     for (let i = 0; i < 16; i++) ids.push(await booking(server.url, auth));
-    const render = (i: number) =>
-      get(`${server.url}/api/bookings/${ids[i % ids.length]}/invoice`, { Authorization: auth });
-    await load(2, 16, render); // issue the numbers, start the workers, warm Chromium
+    const paths = ids.map((id) => `/api/bookings/${id}/invoice`);
+    // autocannon: a much lighter client than node:http, so the server gets the CPU it would in production.
+    const render = (connections: number, amount: number) =>
+      cannonLoad(server.url, connections, amount, { Authorization: auth }, paths);
+    await render(2, 32); // issue the numbers, start the workers, warm Chromium
     const rows = [];
     const results: Record<number, { rps: number; raw: number }> = {};
     let nodePeakAt1 = 0;
     let memoryAt8: ReturnType<ReturnType<typeof sampleMemory>['stop']> | undefined;
     for (const c of [1, 2, 8]) {
       const sampler = sampleMemory(server.pid);
-      const r = await load(c, c === 1 ? 60 : 150, render);
+      const r = await render(c, c === 1 ? 60 : 150);
       const mem = sampler.stop();
       if (c === 1) nodePeakAt1 = mem.nodeRss.peak;
       if (c === 8) memoryAt8 = mem;

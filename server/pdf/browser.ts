@@ -2,16 +2,18 @@
 // (A worker that launches its own browser leaves orphaned Chromium processes behind when piscina
 // terminates the thread, and N browsers cost ~1.5x the memory.) Restarted every PDF_BROWSER_RENDERS
 // renders, like Gotenberg, to shed whatever a long-lived browser accumulates; relaunched when it dies.
+// The main thread only starts and stops the process, so it uses puppeteer's own launcher
+// (@puppeteer/browsers) rather than loading all of puppeteer-core (~15 MiB less RSS here).
+import { CDP_WEBSOCKET_ENDPOINT_REGEX, launch, type Process } from '@puppeteer/browsers';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import puppeteer, { type Browser } from 'puppeteer-core';
 import type { ChromeExecutable } from './discover.js';
 import { ownedName, sweepStale } from '../storage/temp-files.js';
 
 interface Generation {
   id: number;
-  browser: Browser;
+  process: Process;
   wsEndpoint: string;
   pid?: number;
   profileDir: string;
@@ -30,6 +32,9 @@ export interface BrowserLease {
 }
 
 const BASE_ARGS = [
+  '--headless', // the headless shell ignores it; a full Chromium needs it
+  '--remote-debugging-port=0', // the workers connect over CDP; the port is read from stderr
+  '--hide-scrollbars',
   '--disable-gpu',
   '--disable-dev-shm-usage', // Heroku's /dev/shm is tiny
   '--disable-background-networking', // nothing leaves the machine, and no failed look-ups at start
@@ -44,7 +49,38 @@ const BASE_ARGS = [
   '--mute-audio',
   '--password-store=basic',
   '--font-render-hinting=none',
+  '--force-color-profile=srgb', // the same colours on every machine
+  // Pages that are not in front must render at full speed (puppeteer's launcher sets these too).
+  '--disable-background-timer-throttling',
+  '--disable-backgrounding-occluded-windows',
+  '--disable-renderer-backgrounding',
+  '--disable-hang-monitor',
+  '--disable-ipc-flooding-protection',
 ];
+
+/**
+ * Fewer Chromium processes for the same work, measured here with two pages rendering side by side:
+ * 8 processes and 208 MiB PSS idle (259 peak) by default, 2 processes and 156 MiB (206 peak) with
+ * these, at the same PDFs per second. The GPU and network services run inside the browser process
+ * and all pages share one renderer (every page holds the same trusted template).
+ */
+const LEAN_ARGS = [
+  '--in-process-gpu',
+  '--disable-software-rasterizer',
+  '--enable-features=NetworkServiceInProcess2',
+  '--renderer-process-limit=1',
+];
+
+/** Without the sandbox there is nothing for the zygote to prepare; Chromium needs it otherwise. */
+function sandboxArgs(): string[] {
+  // The sandbox needs user namespaces a root process cannot use; only then is it turned off.
+  return process.getuid?.() === 0 ? ['--no-sandbox', '--no-zygote'] : [];
+}
+
+/** Every flag the renderer's Chromium runs with (the benchmarks launch their baselines with them too). */
+export function chromiumArgs(exe: ChromeExecutable): string[] {
+  return [...BASE_ARGS, ...LEAN_ARGS, ...sandboxArgs(), ...exe.extraArgs];
+}
 
 export class BrowserManager {
   private current?: Generation;
@@ -86,7 +122,7 @@ export class BrowserManager {
 
   /** Starts the browser ahead of the first invoice; failures are logged and retried on demand. */
   warmUp(): void {
-    if (this.executable) this.ready().catch(() => {});
+    if (this.executable && !this.closed) this.ready().catch(() => {});
   }
 
   private ready(): Promise<Generation> {
@@ -100,23 +136,21 @@ export class BrowserManager {
     const exe = this.executable;
     if (!exe) throw new Error('no browser');
     const profileDir = join(this.options.profileRoot, ownedName('-profile'));
-    // The sandbox needs user namespaces a root process cannot use; only then is it turned off.
-    const sandbox = process.getuid?.() === 0 ? ['--no-sandbox'] : [];
-    let browser: Browser;
+    let proc: Process | undefined;
+    let wsEndpoint: string;
     try {
-      browser = await puppeteer.launch({
+      proc = launch({
         executablePath: exe.path,
-        headless: exe.headless,
-        userDataDir: profileDir,
-        args: [...BASE_ARGS, ...sandbox, ...exe.extraArgs],
-        // Our own shutdown closes the browser after in-flight renders, not puppeteer's signal handlers.
+        args: [...chromiumArgs(exe), `--user-data-dir=${profileDir}`],
+        env: process.env,
+        // Our own shutdown closes the browser after in-flight renders, not the launcher's signal handlers.
         handleSIGINT: false,
         handleSIGTERM: false,
         handleSIGHUP: false,
-        timeout: 30_000,
-        protocolTimeout: 120_000,
       });
+      wsEndpoint = await proc.waitForLineOutput(CDP_WEBSOCKET_ENDPOINT_REGEX, 30_000);
     } catch (err) {
+      await proc?.close().catch(() => {});
       this.lastError = (err as Error).message;
       rmSync(profileDir, { recursive: true, force: true });
       this.options.logger.error({ err, executable: exe.path }, 'could not launch Chromium');
@@ -124,9 +158,9 @@ export class BrowserManager {
     }
     const gen: Generation = {
       id: this.nextId++,
-      browser,
-      wsEndpoint: browser.wsEndpoint(),
-      pid: browser.process()?.pid,
+      process: proc,
+      wsEndpoint,
+      pid: proc.nodeProcess.pid,
       profileDir,
       renders: 0,
       inFlight: 0,
@@ -135,7 +169,7 @@ export class BrowserManager {
     };
     this.launches++;
     this.generations.add(gen);
-    browser.on('disconnected', () => {
+    void proc.hasClosed().then(() => {
       gen.alive = false;
       if (this.current === gen) this.current = undefined;
       if (!gen.closing) {
@@ -156,19 +190,15 @@ export class BrowserManager {
     gen.retired = true;
     if (this.current === gen) this.current = undefined;
     if (gen.inFlight === 0) void this.closeGeneration(gen);
+    // The successor starts now, so the next invoice does not wait for a browser launch.
+    this.warmUp();
   }
 
   private closeGeneration(gen: Generation): Promise<void> {
     gen.closing ??= (async () => {
-      const exited = gen.browser.close().catch(() => {});
-      const timer = new Promise((resolve) => setTimeout(resolve, 5_000).unref());
-      await Promise.race([exited, timer]);
-      // Whatever did not exit in time goes with its whole process group (zygote, renderers, GPU).
-      if (gen.pid) {
-        try {
-          process.kill(-gen.pid, 'SIGKILL');
-        } catch {}
-      }
+      // The whole process group goes (browser, renderer, utilities): a headless browser has nothing
+      // to save, and its profile is deleted right after.
+      await gen.process.close().catch(() => {});
       gen.alive = false;
       this.generations.delete(gen);
       rmSync(gen.profileDir, { recursive: true, force: true });

@@ -59,6 +59,9 @@ export class PdfRenderer {
       maxThreads: config.workers,
       maxQueue: config.queueMax,
       concurrentTasksPerWorker: 1,
+      // A render is asynchronous I/O (CDP over a WebSocket): a worker waiting for its next task must
+      // keep its event loop running rather than block in Atomics.wait.
+      atomics: 'disabled',
       idleTimeout: config.workerIdleMs,
       resourceLimits: { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 8 },
     });
