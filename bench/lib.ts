@@ -43,22 +43,30 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ben
   buildOnce();
   const dataDir = mkdtempSync(join(tmpdir(), 'booking-bench-'));
   const port = await freePort();
-  const child = spawn(process.execPath, ['--max-semi-space-size=4', ...(process.env.ZZ_FLAGS?.split(' ') ?? []), 'dist/server/index.js'], {
-    env: {
-      ...process.env,
-      NODE_ENV: 'production',
-      JWT_SECRET: 'bench-secret-bench-secret-bench-secret-0123',
-      DATA_DIR: dataDir,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      ADMIN_EMAIL: ADMIN.email,
-      ADMIN_PASSWORD: ADMIN.password,
-      LOGIN_RATE_LIMIT: '10000',
-      ...env,
+  const child = spawn(
+    process.execPath,
+    [
+      '--max-semi-space-size=1',
+      ...(process.env.ZZ_FLAGS ? process.env.ZZ_FLAGS.split(' ') : []),
+      'dist/server/index.js',
+    ],
+    {
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        JWT_SECRET: 'bench-secret-bench-secret-bench-secret-0123',
+        DATA_DIR: dataDir,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+        ADMIN_EMAIL: ADMIN.email,
+        ADMIN_PASSWORD: ADMIN.password,
+        LOGIN_RATE_LIMIT: '10000',
+        ...env,
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
     },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  );
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     if (

@@ -67,6 +67,7 @@ const schema = z
     PDF_BROWSER_RENDERS: int(1).default(100),
     PDF_WORKER_IDLE_MS: int(1000).default(60_000),
     CHROME_PATH: z.string().optional(),
+    PDF_LEAN_CHROMIUM: bool.default(true),
     MEMORY_GUARD: z.enum(['on', 'off']).default('on'),
     MEMORY_LIMIT_MB: int(64).optional(),
     MEMORY_WARNING_PERCENT: percent.default(75),
@@ -115,6 +116,8 @@ export interface Config {
     browserRenders: number;
     workerIdleMs: number;
     chromePath?: string;
+    /** Fewer Chromium processes (one renderer, GPU and network in the browser process). */
+    leanChromium: boolean;
   };
   memory: {
     enabled: boolean;
@@ -175,6 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       browserRenders: e.PDF_BROWSER_RENDERS,
       workerIdleMs: e.PDF_WORKER_IDLE_MS,
       chromePath: e.CHROME_PATH,
+      leanChromium: e.PDF_LEAN_CHROMIUM,
     },
     memory: {
       enabled: e.MEMORY_GUARD === 'on',

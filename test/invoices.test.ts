@@ -12,6 +12,7 @@ import {
 } from './helpers/context.js';
 import { binaryParser, isPdf, readPdf } from './helpers/pdf.js';
 import { eventually, filesIn, listen } from './helpers/server.js';
+import { processTree } from '../server/health/process-tree.js';
 
 const download = (ctx: TestContext, path: string, auth: string) =>
   request(ctx.app)
@@ -232,6 +233,28 @@ describe('invoice renderer robustness', () => {
     expect(ctx.rt.renderer.browsers.pids()).to.have.length(1);
     await eventually(() => tempFiles(ctx).length === 0);
   });
+});
+
+describe('invoice renderer: Chromium process layout (PDF_LEAN_CHROMIUM)', () => {
+  const chromiumProcesses = (ctx: TestContext) => {
+    const root = ctx.rt.renderer.browsers.pids()[0]!;
+    return processTree([root]).length;
+  };
+  for (const lean of [true, false]) {
+    it(`${lean ? 'lean (default): browser and one renderer' : "off: Chromium's usual processes"}`, async () => {
+      await withContext({ PDF_LEAN_CHROMIUM: String(lean) }, async (ctx) => {
+        const customer = await registerCustomer(ctx.app);
+        for (let i = 0; i < 2; i++) {
+          const booking = await createBooking(ctx.app, customer.auth);
+          await download(ctx, `/api/bookings/${booking.id}/invoice`, customer.auth).expect(200);
+        }
+        // Two PDF workers, each with its own page: lean shares one renderer and runs the GPU and
+        // network services inside the browser process.
+        if (lean) expect(chromiumProcesses(ctx)).to.be.at.most(2);
+        else expect(chromiumProcesses(ctx)).to.be.at.least(4);
+      });
+    });
+  }
 });
 
 describe('invoice renderer limits', () => {

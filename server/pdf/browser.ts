@@ -2,18 +2,17 @@
 // (A worker that launches its own browser leaves orphaned Chromium processes behind when piscina
 // terminates the thread, and N browsers cost ~1.5x the memory.) Restarted every PDF_BROWSER_RENDERS
 // renders, like Gotenberg, to shed whatever a long-lived browser accumulates; relaunched when it dies.
-// The main thread only starts and stops the process, so it uses puppeteer's own launcher
-// (@puppeteer/browsers) rather than loading all of puppeteer-core (~15 MiB less RSS here).
-import { CDP_WEBSOCKET_ENDPOINT_REGEX, launch, type Process } from '@puppeteer/browsers';
+// The main thread only starts and stops the process (chromium-process.ts); it never loads puppeteer.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { ChromiumProcess } from './chromium-process.js';
 import type { ChromeExecutable } from './discover.js';
 import { ownedName, sweepStale } from '../storage/temp-files.js';
 
 interface Generation {
   id: number;
-  process: Process;
+  process: ChromiumProcess;
   wsEndpoint: string;
   pid?: number;
   profileDir: string;
@@ -71,6 +70,8 @@ const LEAN_ARGS = [
   '--renderer-process-limit=1',
 ];
 
+const LAUNCH_TIMEOUT_MS = 30_000;
+
 /** Without the sandbox there is nothing for the zygote to prepare; Chromium needs it otherwise. */
 function sandboxArgs(): string[] {
   // The sandbox needs user namespaces a root process cannot use; only then is it turned off.
@@ -78,8 +79,8 @@ function sandboxArgs(): string[] {
 }
 
 /** Every flag the renderer's Chromium runs with (the benchmarks launch their baselines with them too). */
-export function chromiumArgs(exe: ChromeExecutable): string[] {
-  return [...BASE_ARGS, ...LEAN_ARGS, ...sandboxArgs(), ...exe.extraArgs];
+export function chromiumArgs(exe: ChromeExecutable, lean = true): string[] {
+  return [...BASE_ARGS, ...(lean ? LEAN_ARGS : []), ...sandboxArgs(), ...exe.extraArgs];
 }
 
 export class BrowserManager {
@@ -94,7 +95,7 @@ export class BrowserManager {
 
   constructor(
     readonly executable: ChromeExecutable | undefined,
-    private readonly options: { profileRoot: string; restartAfterRenders: number; logger: Logger },
+    private readonly options: { profileRoot: string; restartAfterRenders: number; lean: boolean; logger: Logger },
   ) {
     // Profiles left by a process that was killed before it could close its browser.
     sweepStale(options.profileRoot);
@@ -136,21 +137,14 @@ export class BrowserManager {
     const exe = this.executable;
     if (!exe) throw new Error('no browser');
     const profileDir = join(this.options.profileRoot, ownedName('-profile'));
-    let proc: Process | undefined;
-    let wsEndpoint: string;
+    let launched: Awaited<ReturnType<typeof ChromiumProcess.launch>>;
     try {
-      proc = launch({
-        executablePath: exe.path,
-        args: [...chromiumArgs(exe), `--user-data-dir=${profileDir}`],
-        env: process.env,
-        // Our own shutdown closes the browser after in-flight renders, not the launcher's signal handlers.
-        handleSIGINT: false,
-        handleSIGTERM: false,
-        handleSIGHUP: false,
-      });
-      wsEndpoint = await proc.waitForLineOutput(CDP_WEBSOCKET_ENDPOINT_REGEX, 30_000);
+      launched = await ChromiumProcess.launch(
+        exe.path,
+        [...chromiumArgs(exe, this.options.lean), `--user-data-dir=${profileDir}`],
+        LAUNCH_TIMEOUT_MS,
+      );
     } catch (err) {
-      await proc?.close().catch(() => {});
       this.lastError = (err as Error).message;
       rmSync(profileDir, { recursive: true, force: true });
       this.options.logger.error({ err, executable: exe.path }, 'could not launch Chromium');
@@ -158,9 +152,9 @@ export class BrowserManager {
     }
     const gen: Generation = {
       id: this.nextId++,
-      process: proc,
-      wsEndpoint,
-      pid: proc.nodeProcess.pid,
+      process: launched.process,
+      wsEndpoint: launched.wsEndpoint,
+      pid: launched.process.pid,
       profileDir,
       renders: 0,
       inFlight: 0,
@@ -169,7 +163,7 @@ export class BrowserManager {
     };
     this.launches++;
     this.generations.add(gen);
-    void proc.hasClosed().then(() => {
+    void launched.process.exited.then(() => {
       gen.alive = false;
       if (this.current === gen) this.current = undefined;
       if (!gen.closing) {

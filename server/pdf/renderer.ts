@@ -80,6 +80,7 @@ export class PdfRenderer {
     const browsers = new BrowserManager(executable, {
       profileRoot: join(config.dataDir, 'chromium-profiles'),
       restartAfterRenders: config.pdf.browserRenders,
+      lean: config.pdf.leanChromium,
       logger,
     });
     browsers.warmUp();
