@@ -21,7 +21,7 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-let built = false;
+let built = !!process.env.ZZ_NOBUILD;
 function buildOnce(): void {
   if (!built)
     execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {

@@ -2,7 +2,8 @@
 // loopback, each beside a plain fs.createWriteStream copy of the same bytes measured in the same run.
 // The client is curl, a separate and lean process, sending a file that is in the page cache, as the
 // copy reads it: the figures compare the server's path to disk with the plainest one there is.
-import { execFile } from 'node:child_process';
+// Each figure is the median of three alternating runs, each started after `sync`.
+import { execFile, execFileSync } from 'node:child_process';
 import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,9 +13,15 @@ import { mediaStream } from '../tools/media.js';
 import { customer, fmt, MiB, peakRss, resetPeakRss, startServer, table, verdict } from './lib.js';
 
 const run = promisify(execFile);
+const RUNS = 3;
+
+/** Dirty pages left by the previous run would slow the next one down: each run starts clean. */
+const settle = () => execFileSync('sync');
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function fsCopy(source: string, dir: string): Promise<number> {
   const target = join(dir, 'copy.mp4');
+  settle();
   const started = performance.now();
   await pipeline(createReadStream(source), createWriteStream(target));
   const seconds = (performance.now() - started) / 1000;
@@ -51,7 +58,8 @@ export async function benchUploads(): Promise<void> {
   }
   try {
     const auth = await customer(server.url);
-    const send = async (size: number) => {
+    const send = async (size: number, clean = false) => {
+      if (clean) settle();
       const { seconds, body } = await curlUpload(`${server.url}/api/uploads/video`, auth, files[size]!);
       await fetch(`${server.url}${body.url}`, { method: 'DELETE', headers: { Authorization: auth } });
       return seconds;
@@ -63,9 +71,16 @@ export async function benchUploads(): Promise<void> {
     const peaks: Record<number, number> = {};
     const ratios: number[] = [];
     for (const size of [10 * MiB, 100 * MiB, 1024 * MiB]) {
-      const copySeconds = await fsCopy(files[size]!, work);
+      // Alternating runs, median of each: the disk's write-back makes single runs vary by 2x here.
+      const copies: number[] = [];
+      const uploads: number[] = [];
       resetPeakRss(server.pid);
-      const uploadSeconds = await send(size);
+      for (let i = 0; i < RUNS; i++) {
+        copies.push(await fsCopy(files[size]!, work));
+        uploads.push(await send(size, true));
+      }
+      const copySeconds = median(copies);
+      const uploadSeconds = median(uploads);
       peaks[size] = peakRss(server.pid);
       ratios.push(copySeconds / uploadSeconds);
       rows.push({
