@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
-import { rename, stat, unlink } from 'node:fs/promises';
+import { open, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -20,18 +20,33 @@ export class LocalStorage implements Storage {
     return join(this.dir, name);
   }
 
+  /**
+   * Durable before it is visible: the bytes are flushed to disk (fsync) before the rename, and the
+   * folder after it, so a 201 is never followed by a file that a power cut took back.
+   */
   async put(name: string, source: Readable): Promise<StoredObject> {
     const target = this.path(name);
     const temp = join(this.dir, ownedName('', PENDING_PREFIX));
     try {
-      await pipeline(source, createWriteStream(temp, { flags: 'wx', highWaterMark: 256 * 1024 }));
+      // flush: fsync before the descriptor is closed.
+      await pipeline(source, createWriteStream(temp, { flags: 'wx', flush: true, highWaterMark: 256 * 1024 }));
       await rename(temp, target);
+      await this.syncFolder();
     } catch (err) {
       source.destroy();
       await unlink(temp).catch(() => {});
       throw err;
     }
     return (await this.stat(name))!;
+  }
+
+  private async syncFolder(): Promise<void> {
+    const folder = await open(this.dir, 'r');
+    try {
+      await folder.sync();
+    } finally {
+      await folder.close();
+    }
   }
 
   read(name: string, range?: ByteRange): Readable {
