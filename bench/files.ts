@@ -1,12 +1,9 @@
 // Serving uploaded files beside express.static serving the same folder, in the same run (autocannon).
 import autocannon from 'autocannon';
-import express from 'express';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { mediaChunks } from '../tools/media.js';
 import { upload } from '../tools/multipart.js';
-import { customer, fmt, MiB, startServer, table, verdict } from './lib.js';
+import { customer, fmt, MiB, startBaseline, startServer, table, verdict } from './lib.js';
 
 function cannon(url: string, headers: Record<string, string> = {}): Promise<autocannon.Result> {
   return autocannon({ url, connections: 20, duration: 6, headers });
@@ -14,11 +11,8 @@ function cannon(url: string, headers: Record<string, string> = {}): Promise<auto
 
 export async function benchFiles(): Promise<void> {
   const server = await startServer();
-  const staticApp = express();
-  staticApp.use(express.static(join(server.dataDir, 'uploads')));
-  const staticServer = createServer(staticApp);
-  await new Promise<void>((r) => staticServer.listen(0, '127.0.0.1', r));
-  const staticUrl = `http://127.0.0.1:${(staticServer.address() as AddressInfo).port}`;
+  const staticServer = await startBaseline('static-server.mjs', join(server.dataDir, 'uploads'));
+  const staticUrl = staticServer.url;
   try {
     const auth = await customer(server.url);
     const put = async (size: number) =>
@@ -66,7 +60,7 @@ export async function benchFiles(): Promise<void> {
       ),
     ]);
   } finally {
-    staticServer.close();
+    staticServer.stop();
     await server.stop();
   }
 }

@@ -2,7 +2,7 @@
 // load generator with exact percentiles, and table printing. Every figure is measured in the run.
 import autocannon from 'autocannon';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import type { EventEmitter } from 'node:events';
+import { once, type EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, get as httpGet } from 'node:http';
 import { createServer } from 'node:net';
@@ -21,7 +21,13 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-let built = !!process.env.ZZ_NOBUILD;
+/** As the Procfile starts the server. */
+const SERVER_NODE_FLAGS = [
+  '--max-semi-space-size=1',
+  ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
+];
+
+let built = false;
 function buildOnce(): void {
   if (!built)
     execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
@@ -43,30 +49,22 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ben
   buildOnce();
   const dataDir = mkdtempSync(join(tmpdir(), 'booking-bench-'));
   const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [
-      '--max-semi-space-size=1',
-      ...(process.env.ZZ_FLAGS ? process.env.ZZ_FLAGS.split(' ') : []),
-      'dist/server/index.js',
-    ],
-    {
-      env: {
-        ...process.env,
-        NODE_ENV: 'production',
-        JWT_SECRET: 'bench-secret-bench-secret-bench-secret-0123',
-        DATA_DIR: dataDir,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'warn',
-        ADMIN_EMAIL: ADMIN.email,
-        ADMIN_PASSWORD: ADMIN.password,
-        LOGIN_RATE_LIMIT: '10000',
-        ...env,
-      },
-      stdio: ['ignore', 'inherit', 'inherit'],
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, 'dist/server/index.js'], {
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      JWT_SECRET: 'bench-secret-bench-secret-bench-secret-0123',
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      ADMIN_EMAIL: ADMIN.email,
+      ADMIN_PASSWORD: ADMIN.password,
+      LOGIN_RATE_LIMIT: '10000',
+      ...env,
     },
-  );
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     if (
@@ -92,6 +90,15 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ben
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A baseline server from bench/baselines/ in its own process, with the server's V8 flags. */
+export async function startBaseline(script: string, dir: string): Promise<{ url: string; stop(): void }> {
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, join('bench/baselines', script), dir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const [port] = (await once(child.stdout!, 'data')) as [Buffer];
+  return { url: `http://127.0.0.1:${port.toString().trim()}`, stop: () => child.kill() };
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -5,15 +5,14 @@
 // Each figure is the median of three alternating runs, each started after `sync`. An upload is
 // answered only once its bytes are on disk (fsync), so the like-for-like baseline is the same copy
 // with fsync; the copy that stops at the page cache is shown beside it.
-import { execFile, execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFile, execFileSync } from 'node:child_process';
 import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { mediaStream } from '../tools/media.js';
-import { customer, fmt, MiB, peakRss, resetPeakRss, startServer, table, verdict } from './lib.js';
+import { customer, fmt, MiB, peakRss, resetPeakRss, startBaseline, startServer, table, verdict } from './lib.js';
 
 const run = promisify(execFile);
 const RUNS = 3;
@@ -30,15 +29,6 @@ async function fsCopy(source: string, dir: string, durable: boolean): Promise<nu
   const seconds = (performance.now() - started) / 1000;
   rmSync(target);
   return seconds;
-}
-
-/** bench/baselines/bare-upload-server.mjs in its own process, with the server's V8 flags. */
-async function startBareServer(dir: string): Promise<{ url: string; stop(): void }> {
-  const child = spawn(process.execPath, ['--max-semi-space-size=1', 'bench/baselines/bare-upload-server.mjs', dir], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const [port] = (await once(child.stdout!, 'data')) as [Buffer];
-  return { url: `http://127.0.0.1:${port.toString().trim()}`, stop: () => child.kill() };
 }
 
 /** Seconds from curl's own clock (connect to last byte of the response), so process start is not counted. */
@@ -68,7 +58,7 @@ export async function benchUploads(): Promise<void> {
     files[size] = join(work, `${size}.mp4`);
     await pipeline(mediaStream('mp4', size), createWriteStream(files[size]!));
   }
-  const bare = await startBareServer(work);
+  const bare = await startBaseline('bare-upload-server.mjs', work);
   try {
     const auth = await customer(server.url);
     const send = async (size: number, clean = false) => {

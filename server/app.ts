@@ -4,7 +4,7 @@ import helmet from 'helmet';
 import { authRoutes } from './auth/routes.js';
 import { adminBookingRoutes, bookingRoutes, catalogueRoutes } from './bookings/routes.js';
 import { errorHandler, unknownRoute } from './http/errors.js';
-import { httpLogger, requestContext } from './http/logging.js';
+import { requestLogging } from './http/logging.js';
 import { healthRoutes, metricsRoute } from './health/routes.js';
 import { adminInvoiceRoutes } from './invoices/admin-routes.js';
 import { invoiceRoutes } from './invoices/routes.js';
@@ -17,27 +17,28 @@ export function createApp(rt: Runtime): express.Express {
   app.set('trust proxy', rt.config.trustProxy);
   app.set('etag', false); // JSON is not cached; files and invoices set their own strong ETags.
 
-  app.use(httpLogger(rt.logger));
-  app.use(requestContext);
+  app.use(requestLogging(rt.logger));
   app.use(rt.metrics.timing);
   app.use(helmet({ crossOriginResourcePolicy: { policy: 'same-site' } }));
   app.use(express.json({ limit: rt.config.bodyLimit }));
 
-  app.use('/api/health', healthRoutes(rt));
-  app.get('/metrics', metricsRoute(rt));
-  app.use('/api/auth', authRoutes(rt));
-  app.use('/api/services', catalogueRoutes(rt));
   const heavyGuard = rt.memoryGuard.heavyRoutes;
-  const invoices = invoiceRoutes({ ...rt, heavyGuard });
-  app.use('/api/bookings', invoices.customer, bookingRoutes(rt));
-  app.use('/api/admin/bookings', invoices.admin, adminBookingRoutes(rt));
-  app.use('/api/admin/invoices', adminInvoiceRoutes({ ...rt, heavyGuard }));
+  // First: uploaded images are the most frequent requests (the web app embeds them), and each
+  // router passed on the way costs a path match.
   app.use(
     '/api/uploads',
     uploadRoutes({ ...rt, heavyGuard, onUploadBytes: (kind, n) => rt.metrics.uploadBytes.inc({ kind }, n) }),
   );
+  app.use('/api/health', healthRoutes(rt));
+  app.get('/metrics', metricsRoute(rt));
+  app.use('/api/auth', authRoutes(rt));
+  app.use('/api/services', catalogueRoutes(rt));
+  const invoices = invoiceRoutes({ ...rt, heavyGuard });
+  app.use('/api/bookings', invoices.customer, bookingRoutes(rt));
+  app.use('/api/admin/bookings', invoices.admin, adminBookingRoutes(rt));
+  app.use('/api/admin/invoices', adminInvoiceRoutes({ ...rt, heavyGuard }));
 
   app.use(unknownRoute);
-  app.use(errorHandler);
+  app.use(errorHandler(rt.logger));
   return app;
 }

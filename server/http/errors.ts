@@ -1,5 +1,6 @@
 // One error shape for every 4xx/5xx: { "error": { "code", "message" } }.
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from 'pino';
 import { z } from 'zod';
 
 export class HttpError extends Error {
@@ -74,18 +75,20 @@ const BODY_PARSER_ERRORS: Record<string, [number, string, string]> = {
   'request.aborted': [400, 'request_aborted', 'request aborted by the client'],
 };
 
-export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
-  const known =
-    err instanceof HttpError
-      ? err
-      : typeof err?.type === 'string' && BODY_PARSER_ERRORS[err.type]
-        ? new HttpError(...BODY_PARSER_ERRORS[err.type]!)
-        : undefined;
-  if (!known) req.log?.error({ err }, 'unhandled error');
-  if (res.headersSent) {
-    // Too late for a JSON body: cut the response so the client sees it incomplete, not "done".
-    res.destroy();
-    return;
-  }
-  sendError(res, known ?? new HttpError(500, 'internal', 'internal server error'));
-};
+export const errorHandler =
+  (logger: Logger): ErrorRequestHandler =>
+  (err, req, res, _next) => {
+    const known =
+      err instanceof HttpError
+        ? err
+        : typeof err?.type === 'string' && BODY_PARSER_ERRORS[err.type]
+          ? new HttpError(...BODY_PARSER_ERRORS[err.type]!)
+          : undefined;
+    if (!known) logger.error({ err, requestId: req.id }, 'unhandled error');
+    if (res.headersSent) {
+      // Too late for a JSON body: cut the response so the client sees it incomplete, not "done".
+      res.destroy();
+      return;
+    }
+    sendError(res, known ?? new HttpError(500, 'internal', 'internal server error'));
+  };

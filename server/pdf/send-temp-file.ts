@@ -3,7 +3,7 @@
 import type { Response } from 'express';
 import { createReadStream } from 'node:fs';
 import { unlink } from 'node:fs/promises';
-import { pipeline } from 'node:stream/promises';
+import { sendStream } from '../http/send-stream.js';
 import type { RenderResult } from './renderer.js';
 
 /** `filename` must be a plain ASCII name (invoice numbers are); it is sent quoted as is. */
@@ -19,9 +19,7 @@ export async function sendTempFile(
     res.setHeader('Content-Length', file.size);
     res.setHeader('Content-Disposition', `attachment; filename="${headers.filename}"`);
     if (headers.etag) res.setHeader('ETag', headers.etag);
-    await pipeline(createReadStream(file.path), res).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err;
-    });
+    await sendStream(res, createReadStream(file.path, { start: 0, end: Math.max(0, file.size - 1) }));
   } finally {
     await unlink(file.path).catch(() => {});
   }

@@ -50,7 +50,7 @@ export class LocalStorage implements Storage {
   }
 
   read(name: string, range?: ByteRange): Readable {
-    return createReadStream(this.path(name), { ...range, highWaterMark: 256 * 1024 });
+    return createReadStream(this.path(name), { ...range, highWaterMark: 64 * 1024 });
   }
 
   async stat(name: string): Promise<StoredObject | undefined> {

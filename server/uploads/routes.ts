@@ -6,7 +6,7 @@ import type { AuthUser, TokenService } from '../auth/tokens.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/connect.js';
 import { pageByIdDesc } from '../db/paginate.js';
-import { serveObject } from '../files/serve.js';
+import { servedObject, serveObject, type ServedObject } from '../files/serve.js';
 import { HttpError, notFound, parseInput } from '../http/errors.js';
 import { OBJECT_NAME, type Storage } from '../storage/storage.js';
 import { ACCEPTED_TYPES, UPLOAD_KINDS, type UploadKind } from './kinds.js';
@@ -35,16 +35,32 @@ export function uploadRoutes(deps: Deps): Router {
   const { db, tokens, config, storage } = deps;
   const router = Router();
   const required = authenticate(tokens);
+  const readAuth = authenticate(tokens, { required: config.uploads.requireAuth });
+  // Names are never reused, so a file may be cached for good; privately when reading needs a login.
+  const cacheControl = `${config.uploads.requireAuth ? 'private' : 'public'}, max-age=31536000, immutable`;
+  const describe = (row: UploadRow) =>
+    servedObject({
+      name: row.name,
+      size: Number(row.size),
+      etag: `"${row.sha256}"`,
+      lastModified: new Date(row.created_at),
+      contentType: row.content_type,
+      downloadName: row.original_name,
+      inline: row.content_type.startsWith('image/') || row.content_type.startsWith('video/'),
+      cacheControl,
+    });
   // Rows never change once written (names are never reused), so serving needs no db round trip after
-  // the first request for a name. Deleting evicts.
-  const rows = new LRUCache<string, UploadRow>({ max: 10_000 });
-  const lookup = async (name: string): Promise<UploadRow | undefined> => {
+  // the first request for a name, and its header values are worked out once. Deleting evicts.
+  const cache = new LRUCache<string, { row: UploadRow; served: ServedObject }>({ max: 10_000 });
+  const lookup = async (name: string) => {
     if (!OBJECT_NAME.test(name)) return undefined;
-    const cached = rows.get(name);
+    const cached = cache.get(name);
     if (cached) return cached;
     const row = await findUpload(db, name);
-    if (row) rows.set(name, row);
-    return row;
+    if (!row) return undefined;
+    const entry = { row, served: describe(row) };
+    cache.set(name, entry);
+    return entry;
   };
   const maxBytes = { image: config.uploads.imageMaxBytes, video: config.uploads.videoMaxBytes };
 
@@ -74,30 +90,18 @@ export function uploadRoutes(deps: Deps): Router {
     res.json({ items: page.items.map(publicUpload), nextCursor: page.nextCursor });
   });
 
-  const readAuth = authenticate(tokens, { required: config.uploads.requireAuth });
-  // Names are never reused, so a file may be cached for good; privately when reading needs a login.
-  const cacheControl = `${config.uploads.requireAuth ? 'private' : 'public'}, max-age=31536000, immutable`;
   router.get('/:name', readAuth, async (req, res) => {
-    const row = await lookup(String(req.params.name));
+    const found = await lookup(String(req.params.name));
     // With UPLOADS_REQUIRE_AUTH a stranger's file looks missing, exactly like an unknown name.
-    if (!row || (config.uploads.requireAuth && !canSee(req.user, row))) throw notFound('file');
-    await serveObject(req, res, storage, {
-      name: row.name,
-      size: Number(row.size),
-      etag: `"${row.sha256}"`,
-      lastModified: new Date(row.created_at),
-      contentType: row.content_type,
-      downloadName: row.original_name,
-      inline: row.content_type.startsWith('image/') || row.content_type.startsWith('video/'),
-      cacheControl,
-    });
+    if (!found || (config.uploads.requireAuth && !canSee(req.user, found.row))) throw notFound('file');
+    await serveObject(req, res, storage, found.served);
   });
 
   router.delete('/:name', required, async (req, res) => {
-    const row = await lookup(String(req.params.name));
+    const row = (await lookup(String(req.params.name)))?.row;
     if (!row || !canSee(req.user, row)) throw notFound('file');
     await deleteUploadRow(db, row.id);
-    rows.delete(row.name);
+    cache.delete(row.name);
     await storage.delete(row.name);
     res.status(204).end();
   });
