@@ -1,13 +1,14 @@
 // Shared by the benchmarks: a compiled server as a child process, /proc memory readings, a closed-loop
 // load generator with exact percentiles, and table printing. Every figure is measured in the run.
 import autocannon from 'autocannon';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once, type EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, get as httpGet } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { peakRss as readPeakRss, processMemory, processTree } from '../server/health/process-tree.js';
 
 export const MiB = 1024 * 1024;
@@ -99,6 +100,30 @@ export async function startBaseline(script: string, dir: string): Promise<{ url:
   });
   const [port] = (await once(child.stdout!, 'data')) as [Buffer];
   return { url: `http://127.0.0.1:${port.toString().trim()}`, stop: () => child.kill() };
+}
+
+/**
+ * Uploads a file with curl: a separate, lean client process reading from the page cache. Seconds come
+ * from curl's own clock (connect to the last byte of the response), so its start-up is not counted.
+ */
+export async function curlUpload(
+  url: string,
+  auth: string,
+  file: string,
+): Promise<{ status: number; seconds: number; body: any }> {
+  const { stdout } = await promisify(execFile)('curl', [
+    '-sS',
+    '-H',
+    `Authorization: ${auth}`,
+    '-F',
+    `file=@${file};type=video/mp4`,
+    '-w',
+    '\n%{http_code} %{time_total}',
+    url,
+  ]);
+  const lines = stdout.trimEnd().split('\n');
+  const [status, seconds] = lines.pop()!.split(' ');
+  return { status: Number(status), seconds: Number(seconds), body: JSON.parse(lines.join('\n') || 'null') };
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -221,7 +246,8 @@ export interface LoadResult {
 export async function load(
   concurrency: number,
   total: number,
-  send: (i: number) => Promise<number>,
+  /** The status, or the status with the client's own timing of the request. */
+  send: (i: number) => Promise<number | { status: number; ms: number }>,
 ): Promise<LoadResult> {
   const times: number[] = [];
   const statuses: Record<number, number> = {};
@@ -233,14 +259,17 @@ export async function load(
       while (next < total) {
         const i = next++;
         const t = performance.now();
+        let ms: number | undefined;
         try {
-          const status = await send(i);
+          const sent = await send(i);
+          const status = typeof sent === 'number' ? sent : sent.status;
+          if (typeof sent !== 'number') ms = sent.ms;
           statuses[status] = (statuses[status] ?? 0) + 1;
           if (status >= 400) errors++;
         } catch {
           errors++;
         }
-        times.push(performance.now() - t);
+        times.push(ms ?? performance.now() - t);
       }
     }),
   );
@@ -267,12 +296,12 @@ export async function cannonLoad(
   connections: number,
   amount: number,
   headers: Record<string, string> = {},
-  /** Paths each connection cycles through (default: the url's own). */
-  paths?: string[],
+  /** Requests each connection cycles through: paths, or paths with their own headers (default: the url). */
+  paths?: (string | { path: string; headers?: Record<string, string> })[],
 ): Promise<LoadResult> {
   const times: number[] = [];
   const statuses: Record<number, number> = {};
-  const requests = paths?.map((path) => ({ method: 'GET' as const, path }));
+  const requests = paths?.map((p) => ({ method: 'GET' as const, ...(typeof p === 'string' ? { path: p } : p) }));
   // Without a callback autocannon returns its instance, an event emitter that is also a promise.
   const instance = autocannon({ url, connections, amount, headers, requests }) as unknown as EventEmitter &
     Promise<autocannon.Result>;

@@ -1,14 +1,18 @@
 // A bounded soak: uploads (10 and 100 MiB), invoice downloads at concurrency 4, Range reads and
 // GET /api/bookings at once, while PSS and RSS of node and of Chromium are sampled every 250 ms.
-import { readdirSync } from 'node:fs';
+// The clients are curl (uploads, from files in the page cache) and autocannon: light enough that the
+// server, not the load generator, gets the machine's two cores.
+import { createWriteStream, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mediaChunks } from '../tools/media.js';
-import { upload } from '../tools/multipart.js';
+import { pipeline } from 'node:stream/promises';
+import { mediaStream } from '../tools/media.js';
 import {
   booking,
+  cannonLoad,
+  curlUpload,
   customer,
   fmt,
-  get,
   load,
   MiB,
   sampleMemory,
@@ -24,34 +28,43 @@ export async function benchMemory(): Promise<void> {
     const auth = await customer(server.url);
     const ids: number[] = [];
     for (let i = 0; i < 20; i++) ids.push(await booking(server.url, auth));
-    const stored = await upload(
-      `${server.url}/api/uploads/video`,
-      [{ filename: 'r.mp4', content: mediaChunks('mp4', 20 * MiB) }],
-      { headers: { Authorization: auth } },
-    );
+    const work = mkdtempSync(join(tmpdir(), 'bench-soak-'));
+    const files: Record<number, string> = {};
+    for (const size of [10 * MiB, 20 * MiB, 100 * MiB]) {
+      files[size] = join(work, `${size}.mp4`);
+      await pipeline(mediaStream('mp4', size), createWriteStream(files[size]!));
+    }
+    const stored = await curlUpload(`${server.url}/api/uploads/video`, auth, files[20 * MiB]!);
+    const rangePaths = Array.from({ length: 19 }, (_, i) => ({
+      method: 'GET' as const,
+      path: stored.body.url as string,
+      headers: { Range: `bytes=${i * MiB}-${i * MiB + MiB - 1}` },
+    }));
     const sampler = sampleMemory(server.pid, 250);
     const uploads = async (): Promise<LoadResult> =>
       load(1, 12, async (i) => {
-        const size = i % 4 === 3 ? 100 * MiB : 10 * MiB;
-        const res = await upload(
+        const { status, seconds, body } = await curlUpload(
           `${server.url}/api/uploads/video`,
-          [{ filename: 's.mp4', content: mediaChunks('mp4', size) }],
-          { headers: { Authorization: auth } },
+          auth,
+          files[i % 4 === 3 ? 100 * MiB : 10 * MiB]!,
         );
-        if (res.status === 201)
-          await fetch(`${server.url}${res.body.url}`, { method: 'DELETE', headers: { Authorization: auth } });
-        return res.status;
+        if (status === 201)
+          await fetch(`${server.url}${body.url}`, { method: 'DELETE', headers: { Authorization: auth } });
+        return { status, ms: seconds * 1000 };
       });
     const [up, invoices, ranges, lists] = await Promise.all([
       uploads(),
-      load(4, 200, (i) => get(`${server.url}/api/bookings/${ids[i % ids.length]}/invoice`, { Authorization: auth })),
-      load(2, 600, (i) =>
-        get(`${server.url}${stored.body.url}`, {
-          Range: `bytes=${(i * 65536) % (19 * MiB)}-${((i * 65536) % (19 * MiB)) + 1048575}`,
-        }),
+      cannonLoad(
+        server.url,
+        4,
+        200,
+        { Authorization: auth },
+        ids.map((id) => `/api/bookings/${id}/invoice`),
       ),
-      load(4, 3000, () => get(`${server.url}/api/bookings`, { Authorization: auth })),
+      cannonLoad(server.url, 2, 600, {}, rangePaths),
+      cannonLoad(`${server.url}/api/bookings`, 4, 3000, { Authorization: auth }),
     ]);
+    rmSync(work, { recursive: true, force: true });
     const mem = sampler.stop();
     const tempLeft =
       readdirSync(join(server.dataDir, 'pdf-tmp')).length +

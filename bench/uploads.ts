@@ -5,16 +5,25 @@
 // Each figure is the median of three alternating runs, each started after `sync`. An upload is
 // answered only once its bytes are on disk (fsync), so the like-for-like baseline is the same copy
 // with fsync; the copy that stops at the page cache is shown beside it.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { promisify } from 'node:util';
 import { mediaStream } from '../tools/media.js';
-import { customer, fmt, MiB, peakRss, resetPeakRss, startBaseline, startServer, table, verdict } from './lib.js';
+import {
+  curlUpload,
+  customer,
+  fmt,
+  MiB,
+  peakRss,
+  resetPeakRss,
+  startBaseline,
+  startServer,
+  table,
+  verdict,
+} from './lib.js';
 
-const run = promisify(execFile);
 const RUNS = 3;
 
 /** Dirty pages left by the previous run would slow the next one down: each run starts clean. */
@@ -31,25 +40,6 @@ async function fsCopy(source: string, dir: string, durable: boolean): Promise<nu
   return seconds;
 }
 
-/** Seconds from curl's own clock (connect to last byte of the response), so process start is not counted. */
-async function curlUpload(url: string, auth: string, file: string): Promise<{ seconds: number; body: any }> {
-  const { stdout } = await run('curl', [
-    '-sS',
-    '-H',
-    `Authorization: ${auth}`,
-    '-F',
-    `file=@${file};type=video/mp4`,
-    '-w',
-    '\n%{http_code} %{time_total}',
-    url,
-  ]);
-  const lines = stdout.trimEnd().split('\n');
-  const [status, seconds] = lines.pop()!.split(' ');
-  const body = JSON.parse(lines.join('\n'));
-  if (status !== '201' && status !== '200') throw new Error(`upload failed: ${status} ${JSON.stringify(body)}`);
-  return { seconds: Number(seconds), body };
-}
-
 export async function benchUploads(): Promise<void> {
   const server = await startServer({ UPLOAD_VIDEO_MAX_BYTES: String(2 * 1024 * MiB) });
   const work = mkdtempSync(join(tmpdir(), 'bench-uploads-'));
@@ -63,7 +53,8 @@ export async function benchUploads(): Promise<void> {
     const auth = await customer(server.url);
     const send = async (size: number, clean = false) => {
       if (clean) settle();
-      const { seconds, body } = await curlUpload(`${server.url}/api/uploads/video`, auth, files[size]!);
+      const { status, seconds, body } = await curlUpload(`${server.url}/api/uploads/video`, auth, files[size]!);
+      if (status !== 201) throw new Error(`upload failed: ${status} ${JSON.stringify(body)}`);
       await fetch(`${server.url}${body.url}`, { method: 'DELETE', headers: { Authorization: auth } });
       return seconds;
     };
