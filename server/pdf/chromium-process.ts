@@ -47,10 +47,11 @@ export class ChromiumProcess {
   private endpoint(timeoutMs: number): Promise<string> {
     const lines: string[] = [];
     const stderr = createInterface({ input: this.child.stderr! });
+    let timer: NodeJS.Timeout | undefined;
     return new Promise<string>((resolve, reject) => {
       const fail = (why: string) =>
         reject(new Error(`Chromium did not start: ${why}${lines.length ? `\n${lines.join('\n')}` : ''}`));
-      const timer = setTimeout(() => fail(`no DevTools endpoint after ${timeoutMs} ms`), timeoutMs);
+      timer = setTimeout(() => fail(`no DevTools endpoint after ${timeoutMs} ms`), timeoutMs);
       this.child.once('error', (err) => fail(err.message));
       void this.exited.then(() => fail(`exited with code ${this.child.exitCode ?? this.child.signalCode}`));
       stderr.on('line', (line) => {
@@ -58,7 +59,11 @@ export class ChromiumProcess {
         if (match) resolve(match[1]!);
         else lines.splice(0, Math.max(0, lines.push(line) - KEPT_LINES));
       });
-    }).finally(() => stderr.removeAllListeners('line'));
+    }).finally(() => {
+      clearTimeout(timer);
+      // Chromium keeps writing to stderr: the interface goes on draining it, nobody listens.
+      stderr.removeAllListeners('line');
+    });
   }
 
   /** Kills the whole process group at once: a headless browser has nothing to save. */
