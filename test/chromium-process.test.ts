@@ -1,14 +1,6 @@
 import { expect } from 'chai';
 import { ChromiumProcess } from '../server/pdf/chromium-process.js';
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+import { processAlive } from './helpers/server.js';
 
 describe('Chromium process wrapper', () => {
   it('rejects with the exit code and what the process printed when it exits before listening', async () => {
@@ -31,7 +23,7 @@ describe('Chromium process wrapper', () => {
     pid = Number(err?.message.split('\n')[1]);
     expect(err?.message).to.include('no DevTools endpoint after 300 ms');
     expect(Date.now() - started).to.be.below(5000);
-    expect(alive(pid)).to.equal(false);
+    expect(processAlive(pid)).to.equal(false);
   });
 
   it('resolves with the endpoint it prints, and close() ends the whole process group', async () => {
@@ -39,8 +31,8 @@ describe('Chromium process wrapper', () => {
     const { process: chromium, wsEndpoint } = await ChromiumProcess.launch('/bin/sh', ['-c', script], 5000);
     expect(wsEndpoint).to.equal('ws://127.0.0.1:9/devtools/browser/x');
     const pid = chromium.pid!;
-    expect(alive(pid)).to.equal(true);
+    expect(processAlive(pid)).to.equal(true);
     await chromium.close();
-    expect(alive(pid)).to.equal(false);
+    expect(processAlive(pid)).to.equal(false);
   });
 });

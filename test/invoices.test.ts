@@ -11,7 +11,7 @@ import {
   type TestContext,
 } from './helpers/context.js';
 import { binaryParser, isPdf, readPdf } from './helpers/pdf.js';
-import { eventually, filesIn, listen } from './helpers/server.js';
+import { eventually, filesIn, listen, processAlive } from './helpers/server.js';
 import { processTree } from '../server/health/process-tree.js';
 
 const download = (ctx: TestContext, path: string, auth: string) =>
@@ -21,14 +21,6 @@ const download = (ctx: TestContext, path: string, auth: string) =>
     .buffer(true)
     .parse(binaryParser as never);
 const tempFiles = (ctx: TestContext) => filesIn(ctx.rt.config.pdf.tmpDir);
-const processAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 for (const kind of DB_KINDS) {
   describe(`invoices [${kind}]`, () => {

@@ -3,19 +3,11 @@ import { get } from 'node:http';
 import { mediaChunks, mediaSha256 } from '../tools/media.js';
 import { upload } from '../tools/multipart.js';
 import { startChildServer, type ChildServer } from './helpers/child-server.js';
-import { filesIn } from './helpers/server.js';
+import { filesIn, processAlive } from './helpers/server.js';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 
 const SIZE = 16 * 1024 * 1024;
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** Registers, uploads a 16 MiB image and renders one invoice (so Chromium runs); returns the file URL. */
 async function prepare(server: ChildServer): Promise<{ fileUrl: string; chromiumPid: number }> {
@@ -80,7 +72,7 @@ describe('shutdown of a real server process', function () {
     const server = await startChildServer();
     try {
       const { fileUrl, chromiumPid } = await prepare(server);
-      expect(alive(chromiumPid)).to.equal(true);
+      expect(processAlive(chromiumPid)).to.equal(true);
       const download = await slowDownload(fileUrl);
       server.child.kill('SIGTERM');
       await new Promise((r) => setTimeout(r, 500)); // the server is draining while the client dawdles
@@ -88,7 +80,7 @@ describe('shutdown of a real server process', function () {
       expect(result).to.deep.equal({ status: 200, bytes: SIZE, sha256: mediaSha256('jpeg', SIZE) });
       const { code } = await server.exited;
       expect(code, server.output()).to.equal(0);
-      expect(alive(chromiumPid)).to.equal(false);
+      expect(processAlive(chromiumPid)).to.equal(false);
       expect(filesIn(join(server.dataDir, 'pdf-tmp'))).to.deep.equal([]);
       expect(server.output()).to.contain('shutting down');
     } finally {
