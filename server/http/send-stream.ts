@@ -1,7 +1,7 @@
 // Sends a readable stream as the response body, the way `send` does: pipe, and destroy the source
 // when the response closes for any reason, so a client that goes away never leaves a descriptor open.
 // (stream.pipeline would do the same but creates an AbortController per call and a DOMException with
-// a stack trace at the end of each: measured as the largest single cost of serving a 4 KiB file.)
+// a stack trace at the end of each: ~10 % of the 4 KiB file rate, measured with bench/files.)
 import type { Response } from 'express';
 import type { Readable } from 'node:stream';
 
