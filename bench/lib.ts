@@ -296,12 +296,22 @@ export async function cannonLoad(
   connections: number,
   amount: number,
   headers: Record<string, string> = {},
-  /** Requests each connection cycles through: paths, or paths with their own headers (default: the url). */
+  /** Requests taken in turn by all connections together: paths, or paths with their own headers. */
   paths?: (string | { path: string; headers?: Record<string, string> })[],
 ): Promise<LoadResult> {
   const times: number[] = [];
   const statuses: Record<number, number> = {};
-  const requests = paths?.map((p) => ({ method: 'GET' as const, ...(typeof p === 'string' ? { path: p } : p) }));
+  // One counter for all connections (autocannon would start each connection at the first request).
+  let next = 0;
+  const requests: autocannon.Request[] | undefined = paths && [
+    {
+      setupRequest: (req) => {
+        const p = paths[next++ % paths.length]!;
+        if (typeof p === 'string') return { ...req, path: p };
+        return { ...req, path: p.path, headers: { ...req.headers, ...p.headers } };
+      },
+    },
+  ];
   // Without a callback autocannon returns its instance, an event emitter that is also a promise.
   const instance = autocannon({ url, connections, amount, headers, requests }) as unknown as EventEmitter &
     Promise<autocannon.Result>;

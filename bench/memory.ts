@@ -27,7 +27,8 @@ export async function benchMemory(): Promise<void> {
   try {
     const auth = await customer(server.url);
     const ids: number[] = [];
-    for (let i = 0; i < 20; i++) ids.push(await booking(server.url, auth));
+    // A booking per download: every invoice is rendered (the render cache would serve repeats).
+    for (let i = 0; i < 200; i++) ids.push(await booking(server.url, auth));
     const work = mkdtempSync(join(tmpdir(), 'bench-soak-'));
     const files: Record<number, string> = {};
     for (const size of [10 * MiB, 20 * MiB, 100 * MiB]) {

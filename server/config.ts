@@ -68,6 +68,8 @@ const schema = z
     PDF_WORKER_IDLE_MS: int(1000).default(60_000),
     CHROME_PATH: z.string().optional(),
     PDF_LEAN_CHROMIUM: bool.default(true),
+    PDF_CACHE_MB: int(0, 100_000).default(64),
+    PDF_CACHE_DIR: z.string().optional(),
     MEMORY_GUARD: z.enum(['on', 'off']).default('on'),
     MEMORY_LIMIT_MB: int(64).optional(),
     MEMORY_WARNING_PERCENT: percent.default(75),
@@ -118,6 +120,9 @@ export interface Config {
     chromePath?: string;
     /** Fewer Chromium processes (one renderer, GPU and network in the browser process). */
     leanChromium: boolean;
+    /** Rendered invoices kept on disk (0: no cache). */
+    cacheBytes: number;
+    cacheDir: string;
   };
   memory: {
     enabled: boolean;
@@ -179,6 +184,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       workerIdleMs: e.PDF_WORKER_IDLE_MS,
       chromePath: e.CHROME_PATH,
       leanChromium: e.PDF_LEAN_CHROMIUM,
+      cacheBytes: e.PDF_CACHE_MB * MiB,
+      cacheDir: resolve(e.PDF_CACHE_DIR ?? join(dataDir, 'pdf-cache')),
     },
     memory: {
       enabled: e.MEMORY_GUARD === 'on',

@@ -12,6 +12,13 @@ import type { Readable } from 'node:stream';
  */
 export function sendStream(res: Response, source: Readable): Promise<void> {
   return new Promise<void>((resolve, reject) => {
+    if (res.destroyed) {
+      // The client left before there was anything to send.
+      source.on('error', () => {});
+      source.destroy();
+      resolve();
+      return;
+    }
     source.once('error', (err) => {
       source.unpipe(res);
       if (res.headersSent) {

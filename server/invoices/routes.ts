@@ -7,9 +7,9 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/connect.js';
 import { notFound } from '../http/errors.js';
 import type { PdfRenderer } from '../pdf/renderer.js';
-import { sendTempFile } from '../pdf/send-temp-file.js';
+import { sendPdf } from '../pdf/send-pdf.js';
 import { issueInvoice } from './numbering.js';
-import { invoiceEtag, invoiceFilename, invoiceView } from './view-model.js';
+import { invoiceEtag, invoiceFilename, invoiceKey, invoiceView } from './view-model.js';
 
 interface Deps {
   db: Db;
@@ -36,8 +36,8 @@ export function invoiceRoutes(deps: Deps): { customer: Router; admin: Router } {
       res.status(304).end();
       return;
     }
-    const file = await renderer.render(invoiceView(snapshot));
-    await sendTempFile(res, file, { filename: invoiceFilename(snapshot.number), contentType: 'application/pdf', etag });
+    const pdf = await renderer.pdf(invoiceKey(snapshot), invoiceView(snapshot));
+    await sendPdf(res, pdf, { filename: invoiceFilename(snapshot.number), etag });
   };
 
   const customer = Router();

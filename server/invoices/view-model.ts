@@ -72,10 +72,13 @@ export function invoiceView(s: InvoiceSnapshot): InvoiceView {
   };
 }
 
-/** A strong validator known without rendering: the snapshot never changes once issued. */
-export function invoiceEtag(s: InvoiceSnapshot): string {
-  return `"inv-${createHash('sha256').update(TEMPLATE_VERSION).update(JSON.stringify(s)).digest('hex').slice(0, 32)}"`;
+/** Names this exact PDF (snapshot and template version): the render cache's key. */
+export function invoiceKey(s: InvoiceSnapshot): string {
+  return createHash('sha256').update(TEMPLATE_VERSION).update(JSON.stringify(s)).digest('hex').slice(0, 32);
 }
+
+/** A strong validator known without rendering: the snapshot never changes once issued. */
+export const invoiceEtag = (s: InvoiceSnapshot): string => `"inv-${invoiceKey(s)}"`;
 
 /** "INV/26-27/000123" -> "INV-26-27-000123.pdf" */
 export const invoiceFilename = (number: string) => `${number.replaceAll('/', '-')}.pdf`;

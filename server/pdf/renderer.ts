@@ -2,8 +2,11 @@
 // waiting tasks) in front of one Chromium. A full queue is refused at once with 503 + Retry-After
 // rather than piling up memory; a render over PDF_TIMEOUT_MS is a 504; a render that fails because
 // Chromium died is retried once on a fresh browser. The worker writes the PDF to a temp file and the
-// caller streams it (see send-temp-file.ts), so no PDF is ever held in the main thread's memory.
+// caller streams it (see send-pdf.ts), so no PDF is ever held in the main thread's memory. Rendered
+// invoices are kept in a bounded disk cache (render-cache.ts): a repeat download does not render.
+import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { unlink } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { Piscina } from 'piscina';
@@ -11,10 +14,18 @@ import type { Config } from '../config.js';
 import { HttpError, unavailable } from '../http/errors.js';
 import type { RenderResult, RenderTask } from '../../workers/render-invoice.js';
 import { BrowserManager } from './browser.js';
+import { RenderCache } from './render-cache.js';
 import { discoverChrome, INSTALL_HINT } from './discover.js';
 import { countFiles, ownedName, sweepStale } from '../storage/temp-files.js';
 
 export type { RenderResult };
+
+/** A PDF ready to stream (open() at most once); done() releases it (a rendered temp file is deleted). */
+export interface PdfSource {
+  size: number;
+  open(): Readable;
+  done(): Promise<void>;
+}
 
 /** The worker module, compiled (dist/workers/*.js) or run from source through tsx (workers/*.ts). */
 const WORKER_FILE = new URL(
@@ -44,6 +55,7 @@ export class PdfRenderer {
   readonly stats: RendererStats = { rendered: 0, failed: 0, timedOut: 0, rejectedQueueFull: 0, retriedAfterCrash: 0 };
   private readonly pool: Piscina<RenderTask, RenderResult>;
   private closing = false;
+  readonly cache: RenderCache;
 
   private constructor(
     private readonly config: Config['pdf'],
@@ -51,6 +63,7 @@ export class PdfRenderer {
     private readonly logger: Logger,
     private readonly observer: RenderObserver,
   ) {
+    this.cache = new RenderCache(config.cacheDir, config.cacheBytes);
     this.pool = new Piscina({
       filename: WORKER_FILE.href,
       // Workers start with the first render and stop after PDF_WORKER_IDLE_MS without one: a server
@@ -93,6 +106,22 @@ export class PdfRenderer {
 
   get queueSize(): number {
     return this.pool.queueSize;
+  }
+
+  /**
+   * The PDF for `key` (an invoice's ETag): the stored one when it was rendered before, else rendered
+   * now and kept. The caller streams it and then calls done() (which deletes a temp file).
+   */
+  async pdf(key: string, view: unknown): Promise<PdfSource> {
+    const cached = await this.cache.open(key);
+    if (cached) return cached;
+    const file = await this.render(view);
+    await this.cache.keep(key, file);
+    return {
+      size: file.size,
+      open: () => createReadStream(file.path, { start: 0, end: Math.max(0, file.size - 1) }),
+      done: () => unlink(file.path).catch(() => {}),
+    };
   }
 
   /** Renders one invoice view to a temp file; the caller owns (and must delete) the file. */
@@ -173,6 +202,7 @@ export class PdfRenderer {
       workers: this.config.workers,
       queue: { size: this.pool.queueSize, max: this.config.queueMax },
       browser: this.browsers.status(),
+      cache: this.cache.status(),
       ...this.stats,
     };
   }
