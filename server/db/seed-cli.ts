@@ -8,6 +8,16 @@ import { openDb } from './connect.js';
 
 const DEMO_ADMIN = { email: 'admin@demo.test', password: 'demo-admin-password' };
 const DEMO_CUSTOMER = { email: 'customer@demo.test', password: 'demo-customer-password', name: 'Priya Sharma' };
+/** A business customer in Maharashtra: inter-state, so its invoices carry IGST. */
+const SHARMA_TEXTILES = {
+  name: 'Sharma Textiles',
+  address: '5 Linking Road',
+  city: 'Mumbai',
+  state: '27',
+  pincode: '400050',
+  gstin: '27AAPFU0939F1ZV',
+} as const;
+
 const DEMO_BOOKINGS = [
   {
     service: 'itr-filing',
@@ -19,27 +29,13 @@ const DEMO_BOOKINGS = [
     service: 'gst-returns-monthly',
     days: 10,
     status: 'pending',
-    billing: {
-      name: 'Sharma Textiles',
-      address: '5 Linking Road',
-      city: 'Mumbai',
-      state: '27',
-      pincode: '400050',
-      gstin: '27AAPFU0939F1ZV',
-    },
+    billing: SHARMA_TEXTILES,
   },
   {
     service: 'tax-audit',
     days: -20,
     status: 'completed',
-    billing: {
-      name: 'Sharma Textiles',
-      address: '5 Linking Road',
-      city: 'Mumbai',
-      state: '27',
-      pincode: '400050',
-      gstin: '27AAPFU0939F1ZV',
-    },
+    billing: SHARMA_TEXTILES,
   },
 ] as const;
 

@@ -94,8 +94,10 @@ export class RenderCache {
     if (linked) this.add(key, file.size);
   }
 
+  /** Indexes a file now in the folder; one the index refuses (larger than the cache) leaves at once. */
   private add(key: string, size: number): void {
     this.index!.set(key, size);
+    if (!this.index!.has(key)) rmSync(this.path(key), { force: true });
   }
 
   status() {
