@@ -3,7 +3,7 @@
 import autocannon from 'autocannon';
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once, type EventEmitter } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, get as httpGet } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -22,9 +22,11 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** As the Procfile starts the server. */
+/** The V8 flags of `npm start` (the Procfile's too), then any from BENCH_NODE_FLAGS (profiling, trials). */
 const SERVER_NODE_FLAGS = [
-  '--max-semi-space-size=1',
+  ...(JSON.parse(readFileSync('package.json', 'utf8')).scripts.start as string)
+    .split(' ')
+    .filter((w) => w.startsWith('--')),
   ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
 ];
 

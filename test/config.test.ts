@@ -61,4 +61,11 @@ describe('config', () => {
   it('refuses an invoice prefix that would not leave room for the serial in 16 characters', () => {
     expect(() => loadConfig({ DATA_DIR: dir, INVOICE_PREFIX: 'INVOICE' })).to.throw(ConfigError, /INVOICE_PREFIX/);
   });
+
+  it('the Procfile starts the web process as npm start does (same V8 flags, same entry point)', () => {
+    const start = JSON.parse(readFileSync('package.json', 'utf8')).scripts.start as string;
+    const web = /^web: (.+)$/m.exec(readFileSync('Procfile', 'utf8'))?.[1];
+    expect(web).to.equal(start);
+    expect(start).to.match(/^node (--[\w-]+(=\d+)? )+dist\/server\/index\.js$/);
+  });
 });
