@@ -3,8 +3,8 @@
 // one page, recycled after PDF_PAGE_RENDERS renders or any error. JavaScript is off and every request
 // from the page is refused, so a template can never fetch a URL.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { unlink, writeFile } from 'node:fs/promises';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
@@ -122,7 +122,9 @@ async function render(task: RenderTask): Promise<RenderResult> {
   }, body);
   const { data } = await cdp.send('Page.printToPDF', PRINT_TO_PDF);
   const pdf = Buffer.from(data, 'base64');
-  await writeFile(task.outPath, pdf, { flag: 'wx' });
+  // Synchronous on purpose: this thread does nothing else meanwhile, and a few tens of KB into the page
+  // cache take microseconds, where the asynchronous open, write and close are three thread-pool round trips.
+  writeFileSync(task.outPath, pdf, { flag: 'wx' });
   if (++current.uses >= task.pageRenders) await recyclePage();
   return { path: task.outPath, size: pdf.length, sha256: createHash('sha256').update(pdf).digest('hex') };
 }

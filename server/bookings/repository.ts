@@ -59,10 +59,15 @@ export function bookingsQuery(db: Db): Knex.QueryBuilder {
     .select('b.*', 's.code as service_code', 's.name as service_name', 'i.number as invoice_number');
 }
 
-export async function findBooking(db: Db, id: number, ownerId?: number): Promise<BookingRow | undefined> {
+/** One booking (the caller's own when `ownerId` is given), as a query a caller may add columns to. */
+export function bookingById(db: Db, id: number, ownerId?: number): Knex.QueryBuilder {
   const query = bookingsQuery(db).where('b.id', id);
   if (ownerId !== undefined) query.andWhere('b.user_id', ownerId);
-  return query.first();
+  return query;
+}
+
+export async function findBooking(db: Db, id: number, ownerId?: number): Promise<BookingRow | undefined> {
+  return bookingById(db, id, ownerId).first();
 }
 
 export async function createBooking(

@@ -1,14 +1,14 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { authenticate, currentUser, requireRole } from '../auth/middleware.js';
 import type { TokenService } from '../auth/tokens.js';
-import { findBooking } from '../bookings/repository.js';
+import { bookingById, type BookingRow } from '../bookings/repository.js';
 import { parseId } from '../bookings/schemas.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/connect.js';
 import { notFound } from '../http/errors.js';
 import type { PdfRenderer } from '../pdf/renderer.js';
 import { sendPdf } from '../pdf/send-pdf.js';
-import { issueInvoice } from './numbering.js';
+import { issueInvoice, parseSnapshot } from './numbering.js';
 import { invoiceEtag, invoiceFilename, invoiceKey, invoiceView } from './view-model.js';
 
 interface Deps {
@@ -25,9 +25,16 @@ export function invoiceRoutes(deps: Deps): { customer: Router; admin: Router } {
 
   const download = (scope: 'own' | 'any') => async (req: Request, res: Response) => {
     const id = parseId(String(req.params.id));
-    const booking = id && (await findBooking(db, id, scope === 'own' ? currentUser(req).id : undefined));
+    // The issued invoice, if there is one, comes with the booking: one query for every repeat download.
+    const booking: (BookingRow & { invoice_snapshot: string | null }) | undefined =
+      id &&
+      (await bookingById(db, id, scope === 'own' ? currentUser(req).id : undefined)
+        .select('i.snapshot as invoice_snapshot')
+        .first());
     if (!booking) throw notFound('booking');
-    const snapshot = await issueInvoice(db, booking, config);
+    const snapshot = booking.invoice_snapshot
+      ? parseSnapshot({ snapshot: booking.invoice_snapshot })
+      : await issueInvoice(db, booking, config);
     const etag = invoiceEtag(snapshot);
     // An issued invoice never changes: a client holding it gets 304 without a render.
     res.setHeader('ETag', etag);
