@@ -20,7 +20,6 @@ export function createApp(rt: Runtime): express.Express {
   app.use(requestLogging(rt.logger));
   app.use(rt.metrics.timing);
   app.use(helmet({ crossOriginResourcePolicy: { policy: 'same-site' } }));
-  app.use(express.json({ limit: rt.config.bodyLimit }));
 
   const heavyGuard = rt.memoryGuard.heavyRoutes;
   // First: uploaded images are the most frequent requests (the web app embeds them), and each
@@ -31,6 +30,8 @@ export function createApp(rt: Runtime): express.Express {
   );
   app.use('/api/health', healthRoutes(rt));
   app.get('/metrics', metricsRoute(rt));
+  // JSON bodies are for the routes below; file reads, uploads and health checks never pay for the parser.
+  app.use(express.json({ limit: rt.config.bodyLimit }));
   app.use('/api/auth', authRoutes(rt));
   app.use('/api/services', catalogueRoutes(rt));
   const invoices = invoiceRoutes({ ...rt, heavyGuard });
