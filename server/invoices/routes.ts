@@ -26,11 +26,10 @@ export function invoiceRoutes(deps: Deps): { customer: Router; admin: Router } {
   const download = (scope: 'own' | 'any') => async (req: Request, res: Response) => {
     const id = parseId(String(req.params.id));
     // The issued invoice, if there is one, comes with the booking: one query for every repeat download.
-    const booking: (BookingRow & { invoice_snapshot: string | null }) | undefined =
-      id &&
-      (await bookingById(db, id, scope === 'own' ? currentUser(req).id : undefined)
-        .select('i.snapshot as invoice_snapshot')
-        .first());
+    const owner = scope === 'own' ? currentUser(req).id : undefined;
+    const booking: (BookingRow & { invoice_snapshot: string | null }) | undefined = id
+      ? await bookingById(db, id, owner).select('i.snapshot as invoice_snapshot').first()
+      : undefined;
     if (!booking) throw notFound('booking');
     const snapshot = booking.invoice_snapshot
       ? parseSnapshot({ snapshot: booking.invoice_snapshot })

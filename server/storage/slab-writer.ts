@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { Writable } from 'node:stream';
 
 const openFile = promisify(open);
-const writeFile = promisify(write);
+const writeBytes = promisify(write);
 const syncFile = promisify(fsync);
 const closeFile = promisify(close);
 
@@ -103,7 +103,7 @@ export class SlabFileWriter extends Writable {
   private async writeAll(slab: Buffer, length: number): Promise<void> {
     const fd = this.fd!;
     for (let offset = 0; offset < length;) {
-      const { bytesWritten } = await writeFile(fd, slab, offset, length - offset, null);
+      const { bytesWritten } = await writeBytes(fd, slab, offset, length - offset, null);
       offset += bytesWritten;
     }
   }
