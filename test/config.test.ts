@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,5 +68,8 @@ describe('config', () => {
     const web = /^web: (.+)$/m.exec(readFileSync('Procfile', 'utf8'))?.[1];
     expect(web).to.equal(start);
     expect(start).to.match(/^node (--[\w-]+(=\d+)? )+dist\/server\/index\.js$/);
+    // V8 flags change between Node versions: this Node must accept every one, or the dyno would not start.
+    const flags = start.split(' ').filter((w) => w.startsWith('--'));
+    expect(() => execFileSync(process.execPath, [...flags, '-e', '0'], { stdio: 'pipe' })).not.to.throw();
   });
 });
