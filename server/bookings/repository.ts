@@ -59,8 +59,8 @@ export function bookingsQuery(db: Db): Knex.QueryBuilder {
     .select('b.*', 's.code as service_code', 's.name as service_name', 'i.number as invoice_number');
 }
 
-/** One booking (the caller's own when `ownerId` is given), as a query a caller may add columns to. */
-export function bookingById(db: Db, id: number, ownerId?: number): Knex.QueryBuilder {
+/** One booking (the caller's own when `ownerId` is given). */
+function bookingById(db: Db, id: number, ownerId?: number): Knex.QueryBuilder {
   const query = bookingsQuery(db).where('b.id', id);
   if (ownerId !== undefined) query.andWhere('b.user_id', ownerId);
   return query;
@@ -68,6 +68,15 @@ export function bookingById(db: Db, id: number, ownerId?: number): Knex.QueryBui
 
 export async function findBooking(db: Db, id: number, ownerId?: number): Promise<BookingRow | undefined> {
   return bookingById(db, id, ownerId).first();
+}
+
+/** As findBooking, with its issued invoice's snapshot (JSON) if it has one: a download in one query. */
+export async function findBookingWithInvoice(
+  db: Db,
+  id: number,
+  ownerId?: number,
+): Promise<(BookingRow & { invoice_snapshot: string | null }) | undefined> {
+  return bookingById(db, id, ownerId).select('i.snapshot as invoice_snapshot').first();
 }
 
 export async function createBooking(

@@ -7,7 +7,7 @@ import fresh from 'fresh';
 import parseRange from 'range-parser';
 import { notFound } from '../http/errors.js';
 import { sendStream } from '../http/send-stream.js';
-import type { ByteRange, Storage } from '../storage/storage.js';
+import { wholeFile, type ByteRange, type Storage } from '../storage/storage.js';
 
 export interface ObjectDescription {
   name: string;
@@ -117,15 +117,14 @@ export async function serveObject(req: Request, res: Response, storage: Storage,
     res.end();
     return;
   }
-  // The whole file is read as the range 0..size-1 too: a stream that knows where it ends allocates
-  // its read buffers to fit (a 4 KiB file no longer costs a 256 KiB buffer, and V8 the GC it triggers).
-  const bytes = range ?? (object.size > 0 ? { start: 0, end: object.size - 1 } : undefined);
-  await sendStream(res, storage.read(object.name, bytes)).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') {
-      // The row outlived its bytes (deleted by another instance): answer as for any missing file.
-      for (const name of OBJECT_HEADERS) res.removeHeader(name);
-      throw notFound('file');
-    }
-    throw err;
-  });
+  await sendStream(res, storage.read(object.name, range ?? wholeFile(object.size))).catch(
+    (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') {
+        // The row outlived its bytes (deleted by another instance): answer as for any missing file.
+        for (const name of OBJECT_HEADERS) res.removeHeader(name);
+        throw notFound('file');
+      }
+      throw err;
+    },
+  );
 }

@@ -1,7 +1,7 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { authenticate, currentUser, requireRole } from '../auth/middleware.js';
 import type { TokenService } from '../auth/tokens.js';
-import { bookingById, type BookingRow } from '../bookings/repository.js';
+import { findBookingWithInvoice } from '../bookings/repository.js';
 import { parseId } from '../bookings/schemas.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/connect.js';
@@ -25,11 +25,8 @@ export function invoiceRoutes(deps: Deps): { customer: Router; admin: Router } {
 
   const download = (scope: 'own' | 'any') => async (req: Request, res: Response) => {
     const id = parseId(String(req.params.id));
-    // The issued invoice, if there is one, comes with the booking: one query for every repeat download.
     const owner = scope === 'own' ? currentUser(req).id : undefined;
-    const booking: (BookingRow & { invoice_snapshot: string | null }) | undefined = id
-      ? await bookingById(db, id, owner).select('i.snapshot as invoice_snapshot').first()
-      : undefined;
+    const booking = id ? await findBookingWithInvoice(db, id, owner) : undefined;
     if (!booking) throw notFound('booking');
     const snapshot = booking.invoice_snapshot
       ? parseSnapshot({ snapshot: booking.invoice_snapshot })

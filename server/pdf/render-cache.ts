@@ -8,15 +8,15 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 
 import { LRUCache } from 'lru-cache';
+import { wholeFile } from '../storage/storage.js';
 
 const KEY = /^[0-9a-f]{16,64}$/;
 const SUFFIX = '.pdf';
 
-export interface CachedPdf {
+/** A PDF ready to stream: open() at most once; done() releases it (closes, or deletes a temp file). */
+export interface PdfSource {
   size: number;
-  /** The stream takes over the open file and closes it; call at most once. */
   open(): Readable;
-  /** Closes the file if it was never streamed. */
   done(): Promise<void>;
 }
 
@@ -56,7 +56,7 @@ export class RenderCache {
   }
 
   /** The stored PDF, opened (so an eviction meanwhile cannot take it away), or undefined. */
-  async open(key: string): Promise<CachedPdf | undefined> {
+  async open(key: string): Promise<PdfSource | undefined> {
     const size = this.index?.get(key);
     if (size === undefined) {
       this.misses++;
@@ -74,7 +74,7 @@ export class RenderCache {
       size,
       open: () => {
         streamed = true;
-        return handle.createReadStream({ start: 0, end: Math.max(0, size - 1) });
+        return handle.createReadStream(wholeFile(size));
       },
       done: async () => {
         if (!streamed) await handle.close().catch(() => {});

@@ -6,7 +6,6 @@
 // invoices are kept in a bounded disk cache (render-cache.ts): a repeat download does not render.
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { unlink } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { Piscina } from 'piscina';
@@ -14,18 +13,12 @@ import type { Config } from '../config.js';
 import { HttpError, unavailable } from '../http/errors.js';
 import type { RenderResult, RenderTask } from '../../workers/render-invoice.js';
 import { BrowserManager } from './browser.js';
-import { RenderCache } from './render-cache.js';
+import { RenderCache, type PdfSource } from './render-cache.js';
 import { discoverChrome, INSTALL_HINT } from './discover.js';
+import { wholeFile } from '../storage/storage.js';
 import { countFiles, ownedName, sweepStale } from '../storage/temp-files.js';
 
-export type { RenderResult };
-
-/** A PDF ready to stream (open() at most once); done() releases it (a rendered temp file is deleted). */
-export interface PdfSource {
-  size: number;
-  open(): Readable;
-  done(): Promise<void>;
-}
+export type { PdfSource, RenderResult };
 
 /** The worker module, compiled (dist/workers/*.js) or run from source through tsx (workers/*.ts). */
 const WORKER_FILE = new URL(
@@ -119,7 +112,7 @@ export class PdfRenderer {
     await this.cache.keep(key, file);
     return {
       size: file.size,
-      open: () => createReadStream(file.path, { start: 0, end: Math.max(0, file.size - 1) }),
+      open: () => createReadStream(file.path, wholeFile(file.size)),
       done: () => unlink(file.path).catch(() => {}),
     };
   }
