@@ -59,6 +59,7 @@ const schema = z
     UPLOAD_IMAGE_MAX_BYTES: int(1).default(20 * MiB),
     UPLOAD_VIDEO_MAX_BYTES: int(1).default(512 * MiB),
     UPLOADS_REQUIRE_AUTH: bool.default(false),
+    UPLOADS_MEMORY_CACHE_MB: int(0, 100_000).default(8),
     PDF_WORKERS: int(1, 16).default(2),
     PDF_QUEUE_MAX: int(0, 10_000).default(32),
     PDF_TIMEOUT_MS: int(1).default(30_000),
@@ -108,7 +109,14 @@ export interface Config {
   admin?: { email: string; password: string };
   supplier: { name: string; address: string; gstin: string; state: string };
   invoicePrefix: string;
-  uploads: { dir: string; imageMaxBytes: number; videoMaxBytes: number; requireAuth: boolean };
+  uploads: {
+    dir: string;
+    imageMaxBytes: number;
+    videoMaxBytes: number;
+    requireAuth: boolean;
+    /** Small files (up to 64 KiB each) served from memory, this many bytes in all (0: none). */
+    memoryCacheBytes: number;
+  };
   pdf: {
     workers: number;
     queueMax: number;
@@ -173,6 +181,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       imageMaxBytes: e.UPLOAD_IMAGE_MAX_BYTES,
       videoMaxBytes: e.UPLOAD_VIDEO_MAX_BYTES,
       requireAuth: e.UPLOADS_REQUIRE_AUTH,
+      memoryCacheBytes: e.UPLOADS_MEMORY_CACHE_MB * MiB,
     },
     pdf: {
       workers: e.PDF_WORKERS,

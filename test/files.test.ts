@@ -1,19 +1,21 @@
 import { expect } from 'chai';
+import { unlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import request from 'supertest';
 import { mediaBuffer, mediaChunks } from '../tools/media.js';
 import { upload } from '../tools/multipart.js';
-import { loginAdmin, registerCustomer, startContext, type TestContext } from './helpers/context.js';
+import { loginAdmin, registerCustomer, startContext, withContext, type TestContext } from './helpers/context.js';
 import { binaryParser } from './helpers/pdf.js';
 import { listen } from './helpers/server.js';
 
 const SIZE = 3 * 1024 * 1024 + 123;
 
-async function storeImage(ctx: TestContext, auth: string) {
+async function storeImage(ctx: TestContext, auth: string, size = SIZE) {
   const http = await listen(ctx.app);
   try {
     const res = await upload(
       `${http.url}/api/uploads/image`,
-      [{ filename: 'scan.jpg', content: mediaChunks('jpeg', SIZE) }],
+      [{ filename: 'scan.jpg', content: mediaChunks('jpeg', size) }],
       { headers: { Authorization: auth } },
     );
     expect(res.status).to.equal(201);
@@ -154,4 +156,68 @@ describe('serving with UPLOADS_REQUIRE_AUTH=true', () => {
       .set('Authorization', await loginAdmin(ctx.app))
       .expect(200);
   });
+});
+
+describe('small files served from memory (UPLOADS_MEMORY_CACHE_MB)', () => {
+  const SMALL = 4096;
+  const removeFromDisk = (ctx: TestContext, name: string) => unlinkSync(join(ctx.rt.config.uploads.dir, name));
+  const getBytes = (ctx: TestContext, url: string) =>
+    request(ctx.app)
+      .get(url)
+      .buffer(true)
+      .parse(binaryParser as never);
+
+  it('keeps serving a small file, ranges and validators included, once its bytes are in memory', () =>
+    withContext({}, async (ctx) => {
+      const owner = await registerCustomer(ctx.app);
+      const file = await storeImage(ctx, owner.auth, SMALL);
+      const bytes = mediaBuffer('jpeg', SMALL);
+      await getBytes(ctx, file.url).expect(200); // first read fills the cache
+      removeFromDisk(ctx, file.name); // from now on only memory can answer
+
+      const whole = await getBytes(ctx, file.url).expect(200);
+      expect(Buffer.compare(whole.body, bytes)).to.equal(0);
+      expect(whole.headers['content-length']).to.equal(String(SMALL));
+      const part = await getBytes(ctx, file.url).set('Range', 'bytes=100-199').expect(206);
+      expect(part.headers['content-range']).to.equal(`bytes 100-199/${SMALL}`);
+      expect(Buffer.compare(part.body, bytes.subarray(100, 200))).to.equal(0);
+      await request(ctx.app).get(file.url).set('If-None-Match', `"${file.sha256}"`).expect(304);
+
+      // Deleting through the API evicts it.
+      await request(ctx.app).delete(file.url).set('Authorization', owner.auth).expect(204);
+      await request(ctx.app).get(file.url).expect(404);
+    }));
+
+  it('streams files over 64 KiB from storage, and every file when the cache is off', async () => {
+    await withContext({}, async (ctx) => {
+      const file = await storeImage(ctx, (await registerCustomer(ctx.app)).auth, 64 * 1024 + 1);
+      await getBytes(ctx, file.url).expect(200);
+      removeFromDisk(ctx, file.name);
+      expect((await request(ctx.app).get(file.url).expect(404)).body.error.code).to.equal('not_found');
+    });
+    await withContext({ UPLOADS_MEMORY_CACHE_MB: '0' }, async (ctx) => {
+      const file = await storeImage(ctx, (await registerCustomer(ctx.app)).auth, SMALL);
+      await getBytes(ctx, file.url).expect(200);
+      removeFromDisk(ctx, file.name);
+      await request(ctx.app).get(file.url).expect(404);
+    });
+  });
+
+  it('holds no more than UPLOADS_MEMORY_CACHE_MB, least recently used out', () =>
+    withContext({ UPLOADS_MEMORY_CACHE_MB: '1' }, async (ctx) => {
+      const auth = (await registerCustomer(ctx.app)).auth;
+      const size = 60 * 1024;
+      const files = [];
+      for (let i = 0; i < 20; i++) files.push(await storeImage(ctx, auth, size));
+      for (const file of files) await getBytes(ctx, file.url).expect(200);
+      for (const file of files) removeFromDisk(ctx, file.name);
+      const stillServed = [];
+      for (const file of files) stillServed.push((await request(ctx.app).get(file.url)).status === 200);
+      const held = stillServed.filter(Boolean).length;
+      expect(held)
+        .to.be.at.most(Math.floor((1024 * 1024) / size))
+        .and.at.least(1);
+      expect(stillServed.at(-1), 'the most recently read file is held').to.equal(true);
+      expect(stillServed[0], 'the least recently read file is gone').to.equal(false);
+    }));
 });

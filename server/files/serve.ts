@@ -1,13 +1,21 @@
 // send-style serving of a stored object: Range (206/416), strong ETag, conditional requests (304/412),
 // HEAD, Accept-Ranges. The same rules as the `send` package, with its own building blocks (range-parser,
-// fresh), but reading through the Storage interface so any backend serves the same way.
+// fresh), but reading through the Storage interface (or memory, for small objects) so any backend serves
+// the same way.
 import type { Request, Response } from 'express';
+import type { Readable } from 'node:stream';
 import { create as contentDisposition } from 'content-disposition';
 import fresh from 'fresh';
 import parseRange from 'range-parser';
 import { notFound } from '../http/errors.js';
 import { sendStream } from '../http/send-stream.js';
-import { wholeFile, type ByteRange, type Storage } from '../storage/storage.js';
+import { wholeFile, type ByteRange } from '../storage/storage.js';
+
+/** Where served bytes come from: a stream from storage, or the whole object from memory when held. */
+export interface ObjectBytes {
+  read(name: string, range?: ByteRange): Readable;
+  whole?(object: { name: string; size: number }): Promise<Buffer | undefined>;
+}
 
 export interface ObjectDescription {
   name: string;
@@ -82,7 +90,12 @@ function decideRange(req: Request, object: ServedObject): RangeDecision {
   return { kind: 'partial', range: { start: ranges[0]!.start, end: ranges[0]!.end } };
 }
 
-export async function serveObject(req: Request, res: Response, storage: Storage, object: ServedObject): Promise<void> {
+export async function serveObject(
+  req: Request,
+  res: Response,
+  bytes: ObjectBytes,
+  object: ServedObject,
+): Promise<void> {
   res.setHeader('Accept-Ranges', 'bytes');
   res.setHeader('ETag', object.etag);
   res.setHeader('Last-Modified', object.lastModifiedHeader);
@@ -117,14 +130,16 @@ export async function serveObject(req: Request, res: Response, storage: Storage,
     res.end();
     return;
   }
-  await sendStream(res, storage.read(object.name, range ?? wholeFile(object.size))).catch(
-    (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') {
-        // The row outlived its bytes (deleted by another instance): answer as for any missing file.
-        for (const name of OBJECT_HEADERS) res.removeHeader(name);
-        throw notFound('file');
-      }
-      throw err;
-    },
-  );
+  try {
+    const held = await bytes.whole?.(object);
+    if (held) res.end(range ? held.subarray(range.start, range.end + 1) : held);
+    else await sendStream(res, bytes.read(object.name, range ?? wholeFile(object.size)));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      // The row outlived its bytes (deleted by another instance): answer as for any missing file.
+      for (const name of OBJECT_HEADERS) res.removeHeader(name);
+      throw notFound('file');
+    }
+    throw err;
+  }
 }

@@ -6,6 +6,7 @@ import type { AuthUser, TokenService } from '../auth/tokens.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/connect.js';
 import { pageByIdDesc } from '../db/paginate.js';
+import { MemoryCachedStorage } from '../files/memory-cache.js';
 import { servedObject, serveObject, type ServedObject } from '../files/serve.js';
 import { HttpError, notFound, parseInput } from '../http/errors.js';
 import { OBJECT_NAME, type Storage } from '../storage/storage.js';
@@ -62,6 +63,7 @@ export function uploadRoutes(deps: Deps): Router {
     cache.set(name, entry);
     return entry;
   };
+  const served = new MemoryCachedStorage(storage, config.uploads.memoryCacheBytes);
   const maxBytes = { image: config.uploads.imageMaxBytes, video: config.uploads.videoMaxBytes };
 
   for (const kind of UPLOAD_KINDS) {
@@ -94,7 +96,7 @@ export function uploadRoutes(deps: Deps): Router {
     const found = await lookup(String(req.params.name));
     // With UPLOADS_REQUIRE_AUTH a stranger's file looks missing, exactly like an unknown name.
     if (!found || (config.uploads.requireAuth && !canSee(req.user, found.row))) throw notFound('file');
-    await serveObject(req, res, storage, found.served);
+    await serveObject(req, res, served, found.served);
   });
 
   router.delete('/:name', required, async (req, res) => {
@@ -102,6 +104,7 @@ export function uploadRoutes(deps: Deps): Router {
     if (!row || !canSee(req.user, row)) throw notFound('file');
     await deleteUploadRow(db, row.id);
     cache.delete(row.name);
+    served.forget(row.name);
     await storage.delete(row.name);
     res.status(204).end();
   });
