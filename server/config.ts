@@ -65,7 +65,7 @@ const schema = z
     PDF_TIMEOUT_MS: int(1).default(30_000),
     PDF_TMP_DIR: z.string().optional(),
     PDF_PAGE_RENDERS: int(1).default(500),
-    PDF_BROWSER_RENDERS: int(1).default(1000),
+    PDF_BROWSER_RENDERS: int(1).default(5000),
     PDF_WORKER_IDLE_MS: int(1000).default(60_000),
     CHROME_PATH: z.string().optional(),
     PDF_LEAN_CHROMIUM: bool.default(true),

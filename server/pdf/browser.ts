@@ -1,7 +1,8 @@
 // One Chromium for the whole process, launched by the main thread; workers connect to it over CDP.
 // (A worker that launches its own browser leaves orphaned Chromium processes behind when piscina
 // terminates the thread, and N browsers cost ~1.5x the memory.) Restarted every PDF_BROWSER_RENDERS
-// renders, like Gotenberg, to shed whatever a long-lived browser accumulates; relaunched when it dies.
+// renders, like Gotenberg, to shed whatever a long-lived browser accumulates (its successor is launched
+// first, so no render waits); relaunched when it dies.
 // The main thread only starts and stops the process (chromium-process.ts); it never loads puppeteer.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +20,8 @@ interface Generation {
   renders: number;
   inFlight: number;
   retired: boolean;
+  /** A successor is being launched; this browser keeps rendering until it is up. */
+  replacing: boolean;
   alive: boolean;
   closing?: Promise<void>;
 }
@@ -119,8 +122,8 @@ export class BrowserManager {
         released = true;
         gen.inFlight--;
         gen.renders++;
-        if (gen.renders >= this.options.restartAfterRenders) this.retire(gen);
-        else if (gen.retired && gen.inFlight === 0) void this.closeGeneration(gen);
+        if (gen.renders >= this.options.restartAfterRenders) this.replace(gen);
+        if (gen.retired && gen.inFlight === 0) void this.closeGeneration(gen);
       },
     };
   }
@@ -163,6 +166,7 @@ export class BrowserManager {
       renders: 0,
       inFlight: 0,
       retired: false,
+      replacing: false,
       alive: true,
     };
     this.launches++;
@@ -184,12 +188,25 @@ export class BrowserManager {
     return gen;
   }
 
+  /**
+   * Launches the successor while `gen` keeps rendering, and retires `gen` once the successor is up:
+   * no invoice waits for a launch (~0.5-1 s here, which stalled every render in flight). If the
+   * launch fails, `gen` carries on and the next render tries again.
+   */
+  private replace(gen: Generation): void {
+    if (gen.replacing || gen.retired || this.closed) return;
+    gen.replacing = true;
+    this.launching ??= this.launch().finally(() => (this.launching = undefined));
+    this.launching.then(
+      () => this.retire(gen),
+      () => (gen.replacing = false),
+    );
+  }
+
   private retire(gen: Generation): void {
     gen.retired = true;
     if (this.current === gen) this.current = undefined;
     if (gen.inFlight === 0) void this.closeGeneration(gen);
-    // The successor starts now, so the next invoice does not wait for a browser launch.
-    this.warmUp();
   }
 
   private closeGeneration(gen: Generation): Promise<void> {
