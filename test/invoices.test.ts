@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import request from 'supertest';
 import { DB_KINDS } from './helpers/databases.js';
@@ -21,6 +22,15 @@ const download = (ctx: TestContext, path: string, auth: string) =>
     .buffer(true)
     .parse(binaryParser as never);
 const tempFiles = (ctx: TestContext) => filesIn(ctx.rt.config.pdf.tmpDir);
+/** Descriptors this process holds on temp PDFs (a deleted file held open still takes its space). */
+const openTempFiles = (ctx: TestContext) =>
+  readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`).startsWith(ctx.rt.config.pdf.tmpDir);
+    } catch {
+      return false; // closed meanwhile (readdir's own descriptor, for one)
+    }
+  });
 
 for (const kind of DB_KINDS) {
   describe(`invoices [${kind}]`, () => {
@@ -172,8 +182,9 @@ for (const kind of DB_KINDS) {
       expect(res.body.error.code).to.equal('booking_cancelled');
     });
 
-    it('leaves the temp folder empty after downloads', async () => {
+    it('leaves the temp folder empty after downloads, and no temp file open', async () => {
       await eventually(() => tempFiles(ctx).length === 0);
+      await eventually(() => openTempFiles(ctx).length === 0);
     });
   });
 }
@@ -207,6 +218,7 @@ describe('invoice renderer robustness', () => {
           if (abortAfter === 'request') setTimeout(() => req.destroy(), 30);
         });
         await eventually(() => ctx.rt.renderer.stats.rendered > renders && tempFiles(ctx).length === 0);
+        await eventually(() => openTempFiles(ctx).length === 0);
       }
     } finally {
       await http.close();
