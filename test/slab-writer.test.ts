@@ -22,6 +22,13 @@ describe('slab file writer (real files)', () => {
     expect(readFileSync(target).equals(Buffer.concat(chunks))).to.equal(true);
   });
 
+  it('puts every byte at its place over many slabs and chunk sizes', async () => {
+    const chunks = Array.from({ length: 400 }, (_, i) => randomBytes(1 + ((i * 7919) % 20_000)));
+    const target = join(dir, 'many');
+    await pipeline(Readable.from(chunks), new SlabFileWriter(target, 16 * 1024, 4));
+    expect(readFileSync(target).equals(Buffer.concat(chunks))).to.equal(true);
+  });
+
   it('an empty source makes an empty file', async () => {
     const target = join(dir, 'empty');
     await pipeline(Readable.from([]), new SlabFileWriter(target, 8192, 2));

@@ -14,8 +14,12 @@ const PENDING_PREFIX = '.partial-';
  * RSS (13-28 MiB less under five concurrent uploads). Larger slabs do help an upload beside saturating
  * traffic (it moves at most the slabs' worth per turn of a busy event loop; p95 of the soak's 100 MiB
  * uploads: 2 x 256 KiB 3.0-5.0 s, 2 x 1 MiB 2.1 s, 4 x 1 MiB 1.7-1.8 s), but 2 MiB slabs made peak
- * RSS grow with the upload's size (+22 MiB at 100 MiB, +32 MiB at 1 GiB: glibc's malloc keeps freed
- * blocks of that size in its heap), breaking the bounded-memory promise. Small slabs it is.
+ * RSS grow with the upload's size (+22 MiB at 100 MiB, +32 MiB at 1 GiB). So did more small slabs
+ * written concurrently at their offsets: 8 x 256 KiB brought the soak's p95 to 1.4-1.5 s, but the
+ * 100 MiB peak to +11.5 MiB and five concurrent uploads to 176 MiB. The likely cause: the HTTP
+ * parser's 64 KiB chunks are freed only at the next scavenge, and an upload that is paused less often
+ * allocates less JavaScript per byte, so more chunks wait for it. Bounded memory is the promise the
+ * upload path exists to keep: two small slabs it is.
  */
 const SLAB_BYTES = 256 * 1024;
 const SLAB_COUNT = 2;
