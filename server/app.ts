@@ -21,12 +21,14 @@ export function createApp(rt: Runtime): express.Express {
   app.use(rt.metrics.timing);
   app.use(helmet({ crossOriginResourcePolicy: { policy: 'same-site' } }));
 
-  const heavyGuard = rt.memoryGuard.heavyRoutes;
+  // What the routers are built from: the runtime, plus the guard that refuses heavy work (uploads,
+  // invoices, exports) under memory pressure. Each router's Deps names the parts it uses.
+  const deps = { ...rt, heavyGuard: rt.memoryGuard.heavyRoutes };
   // First: uploaded images are the most frequent requests (the web app embeds them), and each
   // router passed on the way costs a path match.
   app.use(
     '/api/uploads',
-    uploadRoutes({ ...rt, heavyGuard, onUploadBytes: (kind, n) => rt.metrics.uploadBytes.inc({ kind }, n) }),
+    uploadRoutes({ ...deps, onUploadBytes: (kind, n) => rt.metrics.uploadBytes.inc({ kind }, n) }),
   );
   app.use('/api/health', healthRoutes(rt));
   app.get('/metrics', metricsRoute(rt));
@@ -34,10 +36,10 @@ export function createApp(rt: Runtime): express.Express {
   app.use(express.json({ limit: rt.config.bodyLimit }));
   app.use('/api/auth', authRoutes(rt));
   app.use('/api/services', catalogueRoutes(rt));
-  const invoices = invoiceRoutes({ ...rt, heavyGuard });
+  const invoices = invoiceRoutes(deps);
   app.use('/api/bookings', invoices.customer, bookingRoutes(rt));
   app.use('/api/admin/bookings', invoices.admin, adminBookingRoutes(rt));
-  app.use('/api/admin/invoices', adminInvoiceRoutes({ ...rt, heavyGuard }));
+  app.use('/api/admin/invoices', adminInvoiceRoutes(deps));
 
   app.use(unknownRoute);
   app.use(errorHandler(rt.logger));
