@@ -8,7 +8,7 @@ import { wholeFile, type ByteRange, type Storage } from '../storage/storage.js';
 import type { ObjectBytes } from './serve.js';
 
 /** Above this an object is streamed: a larger one would crowd out many small ones for little gain. */
-export const MEMORY_CACHE_MAX_OBJECT = 64 * 1024;
+const MEMORY_CACHE_MAX_OBJECT = 64 * 1024;
 
 export class MemoryCachedStorage implements ObjectBytes {
   private readonly held?: LRUCache<string, Buffer, number>;
