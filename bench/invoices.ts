@@ -199,7 +199,7 @@ export async function benchInvoices(): Promise<void> {
       // Memory in a round of its own, with no other browser running: PSS splits shared pages between
       // every process that maps them, so a second Chromium would make this one's look smaller.
       const sampler = sampleMemory(server.pid);
-      await render(c, RENDERS_PER_ROUND);
+      const memoryRound = await render(c, RENDERS_PER_ROUND);
       const mem = sampler.stop();
       if (c === 1) nodePeakAt1 = mem.nodeRss.peak;
       if (c === 8) memoryAt8 = mem;
@@ -210,7 +210,7 @@ export async function benchInvoices(): Promise<void> {
         concurrency: c,
         'HTTP invoices/s': fmt.n(rps),
         'p50 / p95 (worst round)': `${fmt.ms(Math.max(...rounds.map((r) => r.p50)))} / ${fmt.ms(Math.max(...rounds.map((r) => r.p95)))}`,
-        errors: rounds.reduce((n, r) => n + r.errors, 0),
+        errors: [...rounds, memoryRound].reduce((n, r) => n + r.errors, 0),
         'raw page.pdf/s': fmt.n(rawRate),
         'HTTP / raw': fmt.ratio(rps / rawRate),
         'node RSS peak': fmt.mib(mem.nodeRss.peak),
