@@ -5,19 +5,14 @@ import request from 'supertest';
 import { parse } from 'csv-parse/sync';
 import { DB_KINDS } from './helpers/databases.js';
 import { createBooking, loginAdmin, registerCustomer, startContext, type TestContext } from './helpers/context.js';
-import { binaryParser, readPdf } from './helpers/pdf.js';
+import { getBinary, readPdf } from './helpers/pdf.js';
 import { eventually, filesIn, listen } from './helpers/server.js';
 import { unzip } from './helpers/zip.js';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const rupees = (paise: number) => `${Math.trunc(paise / 100)}.${String(paise % 100).padStart(2, '0')}`;
 const exportZip = (ctx: TestContext, admin: string, query: Record<string, string>) =>
-  request(ctx.app)
-    .get('/api/admin/invoices/export')
-    .query(query)
-    .set('Authorization', admin)
-    .buffer(true)
-    .parse(binaryParser as never);
+  getBinary(ctx.app, '/api/admin/invoices/export').query(query).set('Authorization', admin);
 
 for (const kind of DB_KINDS) {
   describe(`invoice export [${kind}]`, () => {

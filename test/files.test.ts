@@ -5,7 +5,7 @@ import request from 'supertest';
 import { mediaBuffer, mediaChunks } from '../tools/media.js';
 import { upload } from '../tools/multipart.js';
 import { loginAdmin, registerCustomer, startContext, withContext, type TestContext } from './helpers/context.js';
-import { binaryParser } from './helpers/pdf.js';
+import { getBinary } from './helpers/pdf.js';
 import { listen } from './helpers/server.js';
 
 const SIZE = 3 * 1024 * 1024 + 123;
@@ -29,11 +29,7 @@ describe('serving uploaded files (send-style)', () => {
   let ctx: TestContext;
   let file: { name: string; url: string; sha256: string };
   const bytes = mediaBuffer('jpeg', SIZE);
-  const get = (path = file.url) =>
-    request(ctx.app)
-      .get(path)
-      .buffer(true)
-      .parse(binaryParser as never);
+  const get = (path = file.url) => getBinary(ctx.app, path);
 
   before(async () => {
     ctx = await startContext('sqlite');
@@ -161,11 +157,7 @@ describe('serving with UPLOADS_REQUIRE_AUTH=true', () => {
 describe('small files served from memory (UPLOADS_MEMORY_CACHE_MB)', () => {
   const SMALL = 4096;
   const removeFromDisk = (ctx: TestContext, name: string) => unlinkSync(join(ctx.rt.config.uploads.dir, name));
-  const getBytes = (ctx: TestContext, url: string) =>
-    request(ctx.app)
-      .get(url)
-      .buffer(true)
-      .parse(binaryParser as never);
+  const getBytes = (ctx: TestContext, url: string) => getBinary(ctx.app, url);
 
   it('keeps serving a small file, ranges and validators included, once its bytes are in memory', () =>
     withContext({}, async (ctx) => {

@@ -11,16 +11,11 @@ import {
   withContext,
   type TestContext,
 } from './helpers/context.js';
-import { binaryParser, isPdf, readPdf } from './helpers/pdf.js';
+import { getBinary, isPdf, readPdf } from './helpers/pdf.js';
 import { eventually, filesIn, listen, processAlive } from './helpers/server.js';
 import { processTree } from '../server/health/process-tree.js';
 
-const download = (ctx: TestContext, path: string, auth: string) =>
-  request(ctx.app)
-    .get(path)
-    .set('Authorization', auth)
-    .buffer(true)
-    .parse(binaryParser as never);
+const download = (ctx: TestContext, path: string, auth: string) => getBinary(ctx.app, path).set('Authorization', auth);
 const tempFiles = (ctx: TestContext) => filesIn(ctx.rt.config.pdf.tmpDir);
 /** Descriptors this process holds on temp PDFs (a deleted file held open still takes its space). */
 const openTempFiles = (ctx: TestContext) =>

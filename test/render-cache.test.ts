@@ -2,10 +2,9 @@ import { expect } from 'chai';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import request from 'supertest';
 import { RenderCache } from '../server/pdf/render-cache.js';
 import { createBooking, registerCustomer, withContext, type TestContext } from './helpers/context.js';
-import { binaryParser, isPdf } from './helpers/pdf.js';
+import { getBinary, isPdf } from './helpers/pdf.js';
 import { eventually, filesIn } from './helpers/server.js';
 
 const key = (n: number) => n.toString(16).padStart(32, '0');
@@ -77,12 +76,7 @@ describe('render cache (files on disk)', () => {
 
 describe('render cache (invoice downloads)', () => {
   const download = (app: TestContext['app'], path: string, auth: string) =>
-    request(app)
-      .get(path)
-      .set('Authorization', auth)
-      .buffer(true)
-      .parse(binaryParser as never)
-      .expect(200);
+    getBinary(app, path).set('Authorization', auth).expect(200);
 
   for (const [cacheMb, renders] of [
     ['64', 1],

@@ -63,7 +63,8 @@ export function uploadRoutes(deps: Deps): Router {
     cache.set(name, entry);
     return entry;
   };
-  const served = new MemoryCachedStorage(storage, config.uploads.memoryCacheBytes);
+  // The bytes behind the names: small files from memory, the rest streamed from storage.
+  const fileBytes = new MemoryCachedStorage(storage, config.uploads.memoryCacheBytes);
   const maxBytes = { image: config.uploads.imageMaxBytes, video: config.uploads.videoMaxBytes };
 
   for (const kind of UPLOAD_KINDS) {
@@ -96,7 +97,7 @@ export function uploadRoutes(deps: Deps): Router {
     const found = await lookup(String(req.params.name));
     // With UPLOADS_REQUIRE_AUTH a stranger's file looks missing, exactly like an unknown name.
     if (!found || (config.uploads.requireAuth && !canSee(req.user, found.row))) throw notFound('file');
-    await serveObject(req, res, served, found.served);
+    await serveObject(req, res, fileBytes, found.served);
   });
 
   router.delete('/:name', required, async (req, res) => {
@@ -104,7 +105,7 @@ export function uploadRoutes(deps: Deps): Router {
     if (!row || !canSee(req.user, row)) throw notFound('file');
     await deleteUploadRow(db, row.id);
     cache.delete(row.name);
-    served.forget(row.name);
+    fileBytes.forget(row.name);
     await storage.delete(row.name);
     res.status(204).end();
   });
