@@ -68,7 +68,7 @@ export async function benchExport(): Promise<void> {
         'invoices/s': fmt.n(rate),
         'vs single downloads': fmt.ratio(rate / single.rps),
         'first byte': fmt.ms(r.firstByteMs),
-        'node RSS peak over start': `+${fmt.mib(peak - before)}`,
+        'node RSS peak over start': fmt.deltaMib(peak - before),
         'bytes streamed': fmt.mib(r.bytes),
       });
       void startRss;
@@ -83,7 +83,7 @@ export async function benchExport(): Promise<void> {
       verdict(
         'node RSS peak < +50 MiB, flat from 100 to 500',
         rates[500]!.growth < 50 * MiB && rates[500]!.growth - rates[100]!.growth < 10 * MiB,
-        `+${fmt.mib(rates[100]!.growth)} (100), +${fmt.mib(rates[500]!.growth)} (500)`,
+        `${fmt.deltaMib(rates[100]!.growth)} (100), ${fmt.deltaMib(rates[500]!.growth)} (500)`,
       ),
     ]);
   } finally {

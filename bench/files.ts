@@ -28,7 +28,7 @@ async function requestRate(url: string, warmUp: boolean): Promise<Measured> {
 function byteRate(count: number, headers: Record<string, string>, expect: { status: number; bytes: number }) {
   return async (url: string, warmUp: boolean): Promise<Measured> => {
     const r = await curlDownloads(url, { count: warmUp ? count / 4 : count, parallel: CONNECTIONS, headers, expect });
-    return { figure: r.megabytesPerSecond, errors: r.errors, p99Ms: r.p99Ms };
+    return { figure: r.megabytesPerSecond, errors: r.errors, p99Ms: r.p99 };
   };
 }
 

@@ -129,23 +129,27 @@ export async function curlUpload(
 }
 
 /**
- * Downloads `url` `count` times over `parallel` connections with one curl process (-Z), discarding the
- * bodies: a client that costs ~0.5 ms of CPU per 10 MiB, where autocannon, parsing bodies in
+ * GETs each of `requests` once, at most `parallel` at a time, with one curl process (-Z), discarding
+ * the bodies: a client that costs ~0.5 ms of CPU per 10 MiB, where autocannon, parsing bodies in
  * JavaScript, used both cores and measured itself rather than the server. Every answer is checked.
  */
-export async function curlDownloads(
-  url: string,
-  opts: {
-    count: number;
-    parallel: number;
-    headers?: Record<string, string>;
-    expect: { status: number; bytes: number };
-  },
-): Promise<{ megabytesPerSecond: number; errors: number; p99Ms: number }> {
-  const args = ['-sS', '-Z', '--parallel-max', String(opts.parallel)];
-  args.push('-w', '%{http_code} %{size_download} %{time_total}\n');
-  for (const [name, value] of Object.entries(opts.headers ?? {})) args.push('-H', `${name}: ${value}`);
-  for (let i = 0; i < opts.count; i++) args.push(url, '-o', '/dev/null');
+export async function curlGets(
+  requests: { url: string; headers?: Record<string, string> }[],
+  opts: { parallel: number; expect: { status: number; bytes: number } },
+): Promise<LoadResult & { megabytesPerSecond: number; p99: number }> {
+  const args = ['-Z', '--parallel-max', String(opts.parallel)];
+  // Headers apply to every URL after them up to the next --next, which starts a new group.
+  let group: string | undefined;
+  for (const { url, headers = {} } of requests) {
+    const key = JSON.stringify(headers);
+    if (key !== group) {
+      if (group !== undefined) args.push('--next');
+      args.push('-sS', '-w', '%{http_code} %{size_download} %{time_total}\n');
+      for (const [name, value] of Object.entries(headers)) args.push('-H', `${name}: ${value}`);
+      group = key;
+    }
+    args.push(url, '-o', '/dev/null');
+  }
   const started = performance.now();
   const { stdout } = await promisify(execFile)('curl', args, { maxBuffer: 16 * MiB });
   const seconds = (performance.now() - started) / 1000;
@@ -153,17 +157,40 @@ export async function curlDownloads(
     .trim()
     .split('\n')
     .map((line) => line.split(' '));
+  const statuses: Record<number, number> = {};
+  for (const [status] of answers) statuses[Number(status)] = (statuses[Number(status)] ?? 0) + 1;
   const good = answers.filter(
     ([status, bytes]) => `${status} ${bytes}` === `${opts.expect.status} ${opts.expect.bytes}`,
-  );
+  ).length;
+  const times = answers.map(([, , total]) => Number(total) * 1000).sort((a, b) => a - b);
   return {
-    megabytesPerSecond: (good.length * opts.expect.bytes) / 1e6 / seconds,
-    errors: opts.count - good.length,
-    p99Ms: percentile(
-      answers.map(([, , total]) => Number(total) * 1000).sort((a, b) => a - b),
-      99,
-    ),
+    requests: answers.length,
+    errors: requests.length - good,
+    seconds,
+    rps: answers.length / seconds,
+    p50: percentile(times, 50),
+    p95: percentile(times, 95),
+    p99: percentile(times, 99),
+    max: times[times.length - 1] ?? NaN,
+    statuses,
+    megabytesPerSecond: (good * opts.expect.bytes) / 1e6 / seconds,
   };
+}
+
+/** `url` downloaded `count` times (see curlGets). */
+export function curlDownloads(
+  url: string,
+  opts: {
+    count: number;
+    parallel: number;
+    headers?: Record<string, string>;
+    expect: { status: number; bytes: number };
+  },
+): ReturnType<typeof curlGets> {
+  return curlGets(
+    Array.from({ length: opts.count }, () => ({ url, headers: opts.headers })),
+    opts,
+  );
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -381,6 +408,8 @@ export async function cannonLoad(
 
 export const fmt = {
   mib: (b: number) => `${(b / MiB).toFixed(1)} MiB`,
+  /** A change in MiB with its sign: +4.1 MiB, -0.6 MiB. */
+  deltaMib: (b: number) => `${b < 0 ? '-' : '+'}${(Math.abs(b) / MiB).toFixed(1)} MiB`,
   ms: (n: number) => `${n.toFixed(1)} ms`,
   n: (n: number, d = 1) => n.toFixed(d),
   ratio: (n: number) => `${n.toFixed(2)}x`,

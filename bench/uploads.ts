@@ -93,7 +93,7 @@ export async function benchUploads(): Promise<void> {
         'plain copy MB/s (ratio)': `${fmt.n(size / 1e6 / copySeconds, 0)} (${fmt.ratio(copySeconds / uploadSeconds)})`,
         'bare busboy MB/s (ratio)': `${fmt.n(size / 1e6 / median(bareUploads), 0)} (${fmt.ratio(median(bareUploads) / uploadSeconds)})`,
         'peak RSS (VmHWM)': fmt.mib(peaks[size]!),
-        'vs after warm-up': `+${fmt.mib(peaks[size]! - warmPeak)}`,
+        'vs after warm-up': fmt.deltaMib(peaks[size]! - warmPeak),
       });
     }
     resetPeakRss(server.pid);
@@ -109,19 +109,19 @@ export async function benchUploads(): Promise<void> {
       'plain copy MB/s (ratio)': '-',
       'bare busboy MB/s (ratio)': '-',
       'peak RSS (VmHWM)': fmt.mib(concurrentPeak),
-      'vs after warm-up': `+${fmt.mib(concurrentPeak - warmPeak)}`,
+      'vs after warm-up': fmt.deltaMib(concurrentPeak - warmPeak),
     });
     table('Uploads over loopback with curl (server RSS: main thread; no PDF worker has started)', rows);
     table('Upload targets', [
       verdict(
         '100 MiB peak within 10 MiB of the warm-up peak',
         peaks[100 * MiB]! - warmPeak <= 10 * MiB,
-        `+${fmt.mib(peaks[100 * MiB]! - warmPeak)}`,
+        fmt.deltaMib(peaks[100 * MiB]! - warmPeak),
       ),
       verdict(
         '1 GiB peak within 10 MiB of the 100 MiB peak',
         peaks[1024 * MiB]! - peaks[100 * MiB]! <= 10 * MiB,
-        `${fmt.mib(peaks[1024 * MiB]! - peaks[100 * MiB]!)}`,
+        fmt.deltaMib(peaks[1024 * MiB]! - peaks[100 * MiB]!),
       ),
       verdict(
         'throughput >= 0.8x the fs copy, both durable (fsync)',

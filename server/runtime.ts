@@ -11,7 +11,9 @@ import { createMemorySampler, type MemoryReading } from './health/memory-reading
 import { Metrics } from './health/metrics.js';
 import { PdfRenderer } from './pdf/renderer.js';
 import { LocalStorage } from './storage/local.js';
+import { Scavenger } from './storage/scavenger.js';
 import type { Storage } from './storage/storage.js';
+import { SyncWrites } from './storage/sync-writes.js';
 
 export interface Runtime {
   config: Config;
@@ -38,11 +40,21 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
   await seedCatalogue(db);
   if (config.admin) await ensureAdmin(db, config.admin);
   const tokens = new TokenService(config.auth.jwtSecret, config.auth.jwtTtl);
-  const storage = new LocalStorage(config.uploads.dir);
+  const metrics = new Metrics();
+  const onSlowWrites = (averageMs: number) => {
+    logger.warn(
+      { averageMs: Math.round(averageMs) },
+      'upload writes are slow (the disk is behind): writing through the thread pool for 30 s',
+    );
+    metrics.syncWritePauses.inc();
+  };
+  const storage = new LocalStorage(config.uploads.dir, {
+    syncWrites: new SyncWrites(config.uploads.syncWriteMaxMs, { onPause: onSlowWrites }),
+    scavenger: new Scavenger(config.uploads.gcEveryBytes),
+  });
   const swept = await storage.sweepPending();
   if (swept) logger.warn({ files: swept }, 'removed unfinished uploads left by an earlier crash');
 
-  const metrics = new Metrics();
   const renderer = await PdfRenderer.start(config, logger, { onRendered: (s) => metrics.renderDuration.observe(s) });
   const sampler =
     overrides.memorySampler ??

@@ -4,29 +4,29 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { OBJECT_NAME, type ByteRange, type Storage, type StoredObject } from './storage.js';
-import { SlabFileWriter } from './slab-writer.js';
+import { SlabFileWriter, type WriteTuning } from './slab-writer.js';
 import { countFiles, ownedName, sweepStale } from './temp-files.js';
 
 const PENDING_PREFIX = '.partial-';
 /**
  * Each upload is written through SLAB_COUNT slabs of SLAB_BYTES (see slab-writer.ts). Measured on a
  * bare busboy server: 256 KiB slabs move as many MB/s as 1 MiB ones or more, with ~14 MiB less peak
- * RSS (13-28 MiB less under five concurrent uploads). Larger slabs do help an upload beside saturating
- * traffic (it moves at most the slabs' worth per turn of a busy event loop; p95 of the soak's 100 MiB
- * uploads: 2 x 256 KiB 3.0-5.0 s, 2 x 1 MiB 2.1 s, 4 x 1 MiB 1.7-1.8 s), but 2 MiB slabs made peak
- * RSS grow with the upload's size (+22 MiB at 100 MiB, +32 MiB at 1 GiB). So did more small slabs
- * written concurrently at their offsets: 8 x 256 KiB brought the soak's p95 to 1.4-1.5 s, but the
- * 100 MiB peak to +11.5 MiB and five concurrent uploads to 176 MiB. The likely cause: the HTTP
- * parser's 64 KiB chunks are freed only at the next scavenge, and an upload that is paused less often
- * allocates less JavaScript per byte, so more chunks wait for it. Bounded memory is the promise the
- * upload path exists to keep: two small slabs it is.
+ * RSS (13-28 MiB less under five concurrent uploads). Beside saturating traffic an upload written
+ * through the thread pool moved one slab per turn of the event loop (the soak's 100 MiB upload: p95
+ * 3.0-5.0 s with 2 x 256 KiB); more or larger slabs sped it up (4 x 1 MiB: 1.7-1.8 s) but let dead
+ * HTTP parser chunks pile up between scavenges (+11.5 to +22 MiB at 100 MiB). Synchronous writes
+ * while the page cache is quick (sync-writes.ts) and a minor collection every few MiB (scavenger.ts)
+ * give both: the soak's 100 MiB upload in 1.0-1.8 s and a lower peak RSS than before.
  */
 const SLAB_BYTES = 256 * 1024;
 const SLAB_COUNT = 2;
 
 /** Files in one folder. Writes go to a dot-prefixed temp file in the same folder, then rename(2) atomically. */
 export class LocalStorage implements Storage {
-  constructor(private readonly dir: string) {
+  constructor(
+    private readonly dir: string,
+    private readonly tuning: WriteTuning = {},
+  ) {
     mkdirSync(dir, { recursive: true });
   }
 
@@ -44,7 +44,7 @@ export class LocalStorage implements Storage {
     const target = this.path(name);
     const temp = join(this.dir, ownedName('', PENDING_PREFIX));
     try {
-      await pipeline(source, new SlabFileWriter(temp, SLAB_BYTES, SLAB_COUNT));
+      await pipeline(source, new SlabFileWriter(temp, SLAB_BYTES, SLAB_COUNT, this.tuning));
       await rename(temp, target);
       await this.syncFolder();
     } catch (err) {
