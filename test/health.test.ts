@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { Writable } from 'node:stream';
 import request from 'supertest';
 import { MemoryGuard, type Clock } from '../server/health/memory-guard.js';
-import type { MemoryReading } from '../server/health/memory-reading.js';
+import { createMemorySampler, type MemoryReading } from '../server/health/memory-reading.js';
 import { mediaChunks } from '../tools/media.js';
 import { upload } from '../tools/multipart.js';
 import { createBooking, registerCustomer, startContext, type TestContext } from './helpers/context.js';
@@ -169,6 +169,21 @@ describe('health, readiness and metrics (real readings)', () => {
     } finally {
       await limited.close();
     }
+  });
+
+  it('reads the Chromium tree only when a reading needs it, once per reading', () => {
+    let lookups = 0;
+    const chromiumPids = () => {
+      lookups++;
+      return ctx.rt.renderer.browsers.pids();
+    };
+    const reading = createMemorySampler({ chromiumPids })();
+    expect(lookups).to.equal(0); // the cgroup's or the machine's figures decide without it
+    expect(reading.chromium.processes).to.be.greaterThan(0);
+    expect(reading.chromium.processes).to.equal(reading.chromium.processes);
+    expect(lookups).to.equal(1);
+    createMemorySampler({ chromiumPids, limitBytes: GiB })();
+    expect(lookups).to.equal(2); // MEMORY_LIMIT_MB counts it in "used"
   });
 
   it('/api/health/ready reports the checks, pool and temp files, and turns 503 while draining', async () => {

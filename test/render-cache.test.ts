@@ -1,8 +1,10 @@
 import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RenderCache } from '../server/pdf/render-cache.js';
+import { readTempPdf } from '../server/pdf/temp-pdf.js';
 import { createBooking, registerCustomer, withContext, type TestContext } from './helpers/context.js';
 import { getBinary, isPdf } from './helpers/pdf.js';
 import { eventually, filesIn } from './helpers/server.js';
@@ -88,6 +90,8 @@ describe('render cache (invoice downloads)', () => {
         const booking = await createBooking(ctx.app, customer.auth);
         const path = `/api/bookings/${booking.id}/invoice`;
         const first = await download(ctx.app, path, customer.auth);
+        // The temp file is linked into the cache while it is sent, and removed once both are done.
+        await eventually(() => filesIn(ctx.rt.config.pdf.tmpDir).length === 0);
         const second = await download(ctx.app, path, customer.auth);
         expect(isPdf(second.body)).to.equal(true);
         expect(second.headers['content-length']).to.equal(String(second.body.length));
@@ -100,4 +104,32 @@ describe('render cache (invoice downloads)', () => {
       });
     });
   }
+});
+
+describe('reading back a rendered temp PDF', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'temp-pdf-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const openDescriptors = () => readdirSync('/proc/self/fd').length;
+
+  for (const size of [1, 40_000, 64 * 1024, 64 * 1024 + 1, 300_000]) {
+    it(`gives back every byte of a ${size}-byte file and leaves no descriptor open`, async () => {
+      const bytes = randomBytes(size);
+      const path = join(dir, 'invoice.pdf');
+      writeFileSync(path, bytes);
+      const before = openDescriptors();
+      const chunks: Buffer[] = [];
+      for await (const chunk of readTempPdf(path, size)) chunks.push(chunk as Buffer);
+      expect(Buffer.concat(chunks).equals(bytes)).to.equal(true);
+      await eventually(() => openDescriptors() === before);
+    });
+  }
+
+  it('a file shorter than the worker said fails rather than sending too few bytes', () => {
+    const path = join(dir, 'short.pdf');
+    writeFileSync(path, 'abc');
+    const before = openDescriptors();
+    expect(() => readTempPdf(path, 10)).to.throw(/shorter/);
+    expect(openDescriptors()).to.equal(before);
+  });
 });

@@ -84,11 +84,18 @@ export interface SamplerOptions {
   chromiumPids: () => number[];
 }
 
+/**
+ * Readings taken on the memory guard's timer. The Chromium tree is read only when a reading needs it:
+ * walking /proc and every renderer's page tables (smaps_rollup) cost the main thread ~12 ms a second
+ * beside busy renders (profiled in the invoices bench), and only MEMORY_LIMIT_MB counts it in "used".
+ * Otherwise it is read, once per reading, when someone looks (/api/health/memory, a metrics scrape).
+ */
 export function createMemorySampler(options: SamplerOptions): () => MemoryReading {
   const cgroup = findCgroup();
   return () => {
     const mem = process.memoryUsage();
-    const chromium = treeMemory(options.chromiumPids());
+    let tree: MemoryReading['chromium'] | undefined;
+    const chromium = () => (tree ??= treeMemory(options.chromiumPids()));
     let source: LimitSource;
     let total: number;
     let used: number;
@@ -100,7 +107,7 @@ export function createMemorySampler(options: SamplerOptions): () => MemoryReadin
     } else if (options.limitBytes) {
       source = 'MEMORY_LIMIT_MB';
       total = options.limitBytes;
-      used = mem.rss + chromium.pss;
+      used = mem.rss + chromium().pss;
     } else {
       source = 'system';
       total = totalmem();
@@ -120,7 +127,9 @@ export function createMemorySampler(options: SamplerOptions): () => MemoryReadin
         external: mem.external,
         arrayBuffers: mem.arrayBuffers,
       },
-      chromium,
+      get chromium() {
+        return chromium();
+      },
     };
   };
 }

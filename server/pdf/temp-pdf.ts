@@ -1,0 +1,29 @@
+// Reads back the PDF a worker has just written. Opened synchronously: a file just written to a local
+// folder opens in microseconds, where each asynchronous open, read and close is a trip through the
+// thread pool and back (on two busy cores, a wake-up that can cost the main thread its time slice).
+// A PDF that fits in a stream's first chunk (an invoice is ~40 KB) is read at once, as that chunk
+// would be, and its descriptor closed before a byte is sent. Measured (bench/invoices.ts, c = 1,
+// HTTP/raw): opened through the thread pool 0.88-0.94x; opened synchronously, streamed 0.88-0.96x;
+// read at once 0.94-0.96x.
+import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { wholeFile } from '../storage/storage.js';
+
+/** The size a file stream reads per chunk. */
+const CHUNK_BYTES = 64 * 1024;
+
+export function readTempPdf(path: string, size: number): Readable {
+  const fd = openSync(path, 'r');
+  if (size > CHUNK_BYTES) return createReadStream(path, { ...wholeFile(size), fd });
+  try {
+    const bytes = Buffer.allocUnsafe(size);
+    for (let at = 0; at < size;) {
+      const read = readSync(fd, bytes, at, size - at, at);
+      if (read === 0) throw new Error(`${path} is shorter than the ${size} bytes the worker wrote`);
+      at += read;
+    }
+    return Readable.from([bytes], { objectMode: false });
+  } finally {
+    closeSync(fd);
+  }
+}
