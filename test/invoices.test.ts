@@ -184,6 +184,41 @@ for (const kind of DB_KINDS) {
   });
 }
 
+describe('invoice pages in Chromium', () => {
+  it('a worker that ends when idle leaves no page open behind it', () =>
+    withContext({ PDF_WORKER_IDLE_MS: '1000' }, async (ctx) => {
+      const customer = await registerCustomer(ctx.app);
+      const browsers = ctx.rt.renderer.browsers;
+      await download(ctx, `/api/bookings/${(await createBooking(ctx.app, customer.auth)).id}/invoice`, customer.auth);
+      const before = await browsers.openPages(); // the browser's first tab and the worker's page
+      await download(ctx, `/api/bookings/${(await createBooking(ctx.app, customer.auth)).id}/invoice`, customer.auth);
+      expect(await browsers.openPages()).to.equal(before); // the page is reused
+      // Idle for PDF_WORKER_IDLE_MS: piscina ends the thread, and its page goes with it.
+      await eventually(async () => (await browsers.openPages()) === before - 1, 10_000);
+      const again = await download(
+        ctx,
+        `/api/bookings/${(await createBooking(ctx.app, customer.auth)).id}/invoice`,
+        customer.auth,
+      );
+      expect(isPdf(again.body)).to.equal(true);
+      expect(await browsers.openPages()).to.equal(before);
+    }));
+});
+
+describe('invoice page recycling', () => {
+  it('a page retired after PDF_PAGE_RENDERS is closed, its successor already open', () =>
+    withContext({ PDF_PAGE_RENDERS: '2', PDF_WORKERS: '1' }, async (ctx) => {
+      const customer = await registerCustomer(ctx.app);
+      const browsers = ctx.rt.renderer.browsers;
+      const downloadNew = async () =>
+        download(ctx, `/api/bookings/${(await createBooking(ctx.app, customer.auth)).id}/invoice`, customer.auth);
+      expect(isPdf((await downloadNew()).body)).to.equal(true);
+      const open = await browsers.openPages(); // the browser's first tab and the worker's page
+      for (let i = 0; i < 7; i++) expect(isPdf((await downloadNew()).body)).to.equal(true);
+      await eventually(async () => (await browsers.openPages()) === open);
+    }));
+});
+
 describe('invoice renderer robustness', () => {
   let ctx: TestContext;
   let customer: { auth: string };

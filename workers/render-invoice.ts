@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parentPort, threadId } from 'node:worker_threads';
 import Handlebars from 'handlebars';
 import puppeteer, { type Browser, type CDPSession, type Page } from 'puppeteer-core';
 import { embeddedFontsCss } from './fonts.js';
@@ -18,6 +19,14 @@ export interface RenderTask {
   outPath: string;
   timeoutMs: number;
   pageRenders: number;
+}
+
+/**
+ * Posted to the main thread for each page a worker opens. A page outlives the connection that opened
+ * it, so when piscina ends this thread (idle, or a render aborted) the main thread closes it.
+ */
+export interface PageOpened {
+  invoicePage: { thread: number; wsEndpoint: string; targetId: string };
 }
 
 export interface RenderResult {
@@ -66,18 +75,30 @@ interface InvoicePage {
 let browser: Browser | undefined;
 let endpoint: string | undefined;
 let current: InvoicePage | undefined;
+/**
+ * The page that takes over when `current` has done its PDF_PAGE_RENDERS, opened in the background as
+ * it retires: a fresh page (new tab, its settings, the shell with ~300 KB of fonts) takes ~0.1 s, which
+ * would otherwise fall on the next invoice. Undefined inside the promise if it could not be opened.
+ */
+let successor: Promise<InvoicePage | undefined> | undefined;
 
 async function connect(wsEndpoint: string): Promise<Browser> {
   if (browser && endpoint === wsEndpoint && browser.connected) return browser;
+  // A new browser: pages of the old one go with it.
   current = undefined;
+  successor = undefined;
   await browser?.disconnect().catch(() => {});
   browser = await puppeteer.connect({ browserWSEndpoint: wsEndpoint, defaultViewport: null, protocolTimeout: 120_000 });
   endpoint = wsEndpoint;
   return browser;
 }
 
-async function freshPage(b: Browser, timeoutMs: number): Promise<InvoicePage> {
+async function freshPage(b: Browser, wsEndpoint: string, timeoutMs: number): Promise<InvoicePage> {
   const p = await b.newPage();
+  const cdp = await p.createCDPSession();
+  const { targetInfo } = await cdp.send('Target.getTargetInfo');
+  const opened: PageOpened = { invoicePage: { thread: threadId, wsEndpoint, targetId: targetInfo.targetId } };
+  parentPort?.postMessage(opened);
   await p.setJavaScriptEnabled(false);
   await p.setRequestInterception(true);
   p.on('request', (request) => {
@@ -86,14 +107,26 @@ async function freshPage(b: Browser, timeoutMs: number): Promise<InvoicePage> {
     else void request.abort('blockedbyclient');
   });
   await p.setContent(shell, { waitUntil: 'load', timeout: timeoutMs });
-  return { page: p, cdp: await p.createCDPSession(), uses: 0 };
+  return { page: p, cdp, uses: 0 };
 }
 
+async function closePage(old: InvoicePage | undefined): Promise<void> {
+  await old?.cdp.detach().catch(() => {});
+  await old?.page.close().catch(() => {});
+}
+
+/** After an error: the page may be in any state, so the next render starts on another. */
 async function recyclePage(): Promise<void> {
   const old = current;
   current = undefined;
-  await old?.cdp.detach().catch(() => {});
-  await old?.page.close().catch(() => {});
+  await closePage(old);
+}
+
+/** After PDF_PAGE_RENDERS: the successor opens and the old page closes while the next invoice is on its way. */
+function retirePage(b: Browser, task: RenderTask): void {
+  void closePage(current);
+  current = undefined;
+  successor = freshPage(b, task.wsEndpoint, task.timeoutMs).catch(() => undefined);
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
@@ -111,7 +144,11 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 
 async function render(task: RenderTask): Promise<RenderResult> {
   const b = await connect(task.wsEndpoint);
-  current ??= await freshPage(b, task.timeoutMs);
+  if (!current) {
+    const next = successor;
+    successor = undefined;
+    current = (await next) ?? (await freshPage(b, task.wsEndpoint, task.timeoutMs));
+  }
   const { page, cdp } = current;
   const body = template(task.view);
   // Runs inside the page (through CDP, so it works with the page's JavaScript off).
@@ -125,7 +162,7 @@ async function render(task: RenderTask): Promise<RenderResult> {
   // Synchronous on purpose: this thread does nothing else meanwhile, and a few tens of KB into the page
   // cache take microseconds, where the asynchronous open, write and close are three thread-pool round trips.
   writeFileSync(task.outPath, pdf, { flag: 'wx' });
-  if (++current.uses >= task.pageRenders) await recyclePage();
+  if (++current.uses >= task.pageRenders) retirePage(b, task);
   return { path: task.outPath, size: pdf.length, sha256: createHash('sha256').update(pdf).digest('hex') };
 }
 

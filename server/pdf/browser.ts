@@ -90,6 +90,11 @@ export function chromiumArgs(exe: ChromeExecutable, lean = true): string[] {
   return [...BASE_ARGS, ...(lean ? LEAN_ARGS : []), ...sandboxArgs(), ...exe.extraArgs];
 }
 
+/** Chromium's target ids: 32 hex digits. */
+const TARGET_ID = /^[0-9A-F]{32}$/i;
+/** The DevTools HTTP endpoint beside a browser's WebSocket one (same host and port). */
+const devtoolsHttp = (gen: Generation) => `http://${new URL(gen.wsEndpoint).host}`;
+
 export class BrowserManager {
   private current?: Generation;
   private launching?: Promise<Generation>;
@@ -219,6 +224,24 @@ export class BrowserManager {
       rmSync(gen.profileDir, { recursive: true, force: true });
     })();
     return gen.closing;
+  }
+
+  /**
+   * Closes a page through the browser's DevTools HTTP endpoint, if its browser still runs: for pages
+   * whose worker thread has ended (a page outlives the connection that opened it).
+   */
+  async closePage(wsEndpoint: string, targetId: string): Promise<void> {
+    const gen = [...this.generations].find((g) => g.alive && g.wsEndpoint === wsEndpoint);
+    if (!gen || !TARGET_ID.test(targetId)) return;
+    await fetch(`${devtoolsHttp(gen)}/json/close/${targetId}`).catch(() => {});
+  }
+
+  /** How many pages the current browser has open (tests, and operators chasing a leak). */
+  async openPages(): Promise<number> {
+    const gen = this.current;
+    if (!gen?.alive) return 0;
+    const targets = (await (await fetch(`${devtoolsHttp(gen)}/json/list`)).json()) as { type: string }[];
+    return targets.filter((t) => t.type === 'page').length;
   }
 
   /** Kills the browser's process group now (tests use it to simulate a crash). */

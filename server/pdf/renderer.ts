@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { Piscina } from 'piscina';
 import type { Config } from '../config.js';
 import { HttpError, unavailable } from '../http/errors.js';
-import type { RenderResult, RenderTask } from '../../workers/render-invoice.js';
+import type { PageOpened, RenderResult, RenderTask } from '../../workers/render-invoice.js';
 import { BrowserManager } from './browser.js';
 import { RenderCache, type PdfSource } from './render-cache.js';
 import { discoverChrome, INSTALL_HINT } from './discover.js';
@@ -69,6 +69,18 @@ export class PdfRenderer {
       atomics: 'disabled',
       idleTimeout: config.workerIdleMs,
       resourceLimits: { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 8 },
+    });
+    // Each worker keeps one page open in Chromium, and a page outlives the connection that opened it:
+    // when piscina ends a thread (idle for PDF_WORKER_IDLE_MS, or a render aborted), its page is closed
+    // here, or every idle spell would leave one behind until the next browser restart.
+    const pages = new Map<number, PageOpened['invoicePage']>();
+    this.pool.on('message', (message: Partial<PageOpened>) => {
+      if (message.invoicePage) pages.set(message.invoicePage.thread, message.invoicePage);
+    });
+    this.pool.on('workerDestroy', (worker: { id: number }) => {
+      const page = pages.get(worker.id);
+      pages.delete(worker.id);
+      if (page) void this.browsers.closePage(page.wsEndpoint, page.targetId);
     });
   }
 
