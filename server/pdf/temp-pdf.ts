@@ -2,9 +2,9 @@
 // folder opens in microseconds, where each asynchronous open, read and close is a trip through the
 // thread pool and back (on two busy cores, a wake-up that can cost the main thread its time slice).
 // A PDF that fits in a stream's first chunk (an invoice is ~40 KB) is read at once, as that chunk
-// would be, and its descriptor closed before a byte is sent. Measured (bench/invoices.ts, c = 1,
-// HTTP/raw): opened through the thread pool 0.88-0.94x; opened synchronously, streamed 0.88-0.96x;
-// read at once 0.94-0.96x.
+// would be, and its descriptor closed before a byte is sent: three thread-pool trips fewer per
+// download. Measured (bench/invoices.ts, c = 1, HTTP/raw): median ~0.91x streamed, ~0.93x read at
+// once, both within the run-to-run spread (0.84-1.02x).
 import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { wholeFile } from '../storage/storage.js';
