@@ -236,7 +236,7 @@ export class BrowserManager {
     await fetch(`${devtoolsHttp(gen)}/json/close/${targetId}`).catch(() => {});
   }
 
-  /** How many pages the current browser has open (tests, and operators chasing a leak). */
+  /** How many pages the current browser has open (the tests' check that none is left behind). */
   async openPages(): Promise<number> {
     const gen = this.current;
     if (!gen?.alive) return 0;

@@ -74,8 +74,8 @@ export class PdfRenderer {
     // when piscina ends a thread (idle for PDF_WORKER_IDLE_MS, or a render aborted), its page is closed
     // here, or every idle spell would leave one behind until the next browser restart.
     const pages = new Map<number, PageOpened['invoicePage']>();
-    this.pool.on('message', (message: Partial<PageOpened>) => {
-      if (message.invoicePage) pages.set(message.invoicePage.thread, message.invoicePage);
+    this.pool.on('message', (message: Partial<PageOpened> | null) => {
+      if (message?.invoicePage) pages.set(message.invoicePage.thread, message.invoicePage);
     });
     this.pool.on('workerDestroy', (worker: { id: number }) => {
       const page = pages.get(worker.id);

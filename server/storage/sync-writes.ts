@@ -1,7 +1,7 @@
 // Whether an upload's next slab may be written synchronously. Into the page cache a 256 KiB write
 // takes ~0.1 ms here, while the trip through libuv's thread pool and back waits for a turn of the
 // event loop: beside busy traffic, one turn per slab held the soak's 100 MiB upload to ~25 MB/s
-// (3-5 s; written synchronously, 1.0-1.9 s). But when dirty pages pile up faster than the disk takes
+// (p95 3-5 s; written synchronously, 1.5-2.2 s). But when dirty pages pile up faster than the disk takes
 // them, the kernel makes writers sleep for tens of milliseconds, and a synchronous write would stall
 // every request. So writes are timed, and when their moving average passes `maxMs`, all writes go
 // back to the thread pool for a while. An average, not one write: on two saturated cores a write is
