@@ -29,10 +29,11 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-/** Replaceable parts, for tests that drive the memory guard by hand. */
+/** Replaceable parts, for tests that drive the memory guard by hand or need a failing disk. */
 export interface RuntimeOverrides {
   memorySampler?: () => MemoryReading;
   clock?: Clock;
+  storage?: Storage;
 }
 
 export async function startRuntime(config: Config, logger: Logger, overrides: RuntimeOverrides = {}): Promise<Runtime> {
@@ -48,10 +49,12 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
     );
     metrics.syncWritePauses.inc();
   };
-  const storage = new LocalStorage(config.uploads.dir, {
-    syncWrites: new SyncWrites(config.uploads.syncWriteMaxMs, { onPause: onSlowWrites }),
-    scavenger: new Scavenger(config.uploads.gcEveryBytes),
-  });
+  const storage =
+    overrides.storage ??
+    new LocalStorage(config.uploads.dir, {
+      syncWrites: new SyncWrites(config.uploads.syncWriteMaxMs, { onPause: onSlowWrites }),
+      scavenger: new Scavenger(config.uploads.gcEveryBytes),
+    });
   const swept = await storage.sweepPending();
   if (swept) logger.warn({ files: swept }, 'removed unfinished uploads left by an earlier crash');
 

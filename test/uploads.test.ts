@@ -1,6 +1,11 @@
 import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import request from 'supertest';
+import { LocalStorage } from '../server/storage/local.js';
+import type { StoredObject } from '../server/storage/storage.js';
 import { mediaBuffer, mediaChunks, mediaSha256, type MediaKind } from '../tools/media.js';
 import { multipartLength, newBoundary, upload, type UploadPart } from '../tools/multipart.js';
 import { loginAdmin, registerCustomer, startContext, type TestContext } from './helpers/context.js';
@@ -222,4 +227,49 @@ describe('uploads', function () {
       await expectDiskMatchesDb();
     });
   });
+});
+
+/** A disk whose writes fail with `code` (a full disk: ENOSPC), as the file system reports it. */
+class FailingDisk extends LocalStorage {
+  constructor(
+    dir: string,
+    private readonly code: string,
+  ) {
+    super(dir);
+  }
+
+  override async put(_name: string, source: Readable): Promise<StoredObject> {
+    for await (const chunk of source) {
+      void chunk;
+      throw Object.assign(new Error(`${this.code}: write failed`), { code: this.code, syscall: 'write' });
+    }
+    throw new Error('empty source');
+  }
+}
+
+describe('uploads onto a failing disk', () => {
+  for (const [code, status, errorCode] of [
+    ['ENOSPC', 507, 'insufficient_storage'],
+    ['EDQUOT', 507, 'insufficient_storage'],
+    ['EIO', 500, 'storage_failed'],
+  ] as const) {
+    it(`${code}: ${status} ${errorCode}, and no upload row`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'failing-disk-'));
+      const ctx = await startContext('sqlite', {}, { storage: new FailingDisk(dir, code) });
+      const http = await listen(ctx.app);
+      try {
+        const { auth } = await registerCustomer(ctx.app);
+        const res = await upload(`${http.url}/api/uploads/video`, [part('mp4', 2 * MiB)], {
+          headers: { Authorization: auth },
+        });
+        expect(res.status).to.equal(status);
+        expect(res.body.error.code).to.equal(errorCode);
+        expect(Number((await ctx.rt.db('uploads').count({ n: '*' }))[0]!.n)).to.equal(0);
+      } finally {
+        await http.close();
+        await ctx.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
 });

@@ -85,6 +85,7 @@ export const errorHandler =
           ? new HttpError(...BODY_PARSER_ERRORS[err.type]!)
           : undefined;
     if (!known) logger.error({ err, requestId: req.id }, 'unhandled error');
+    else if (known.cause) logger.error({ err: known.cause, requestId: req.id, code: known.code }, known.message);
     if (res.headersSent) {
       // Too late for a JSON body: cut the response so the client sees it incomplete, not "done".
       res.destroy();

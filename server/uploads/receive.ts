@@ -37,6 +37,23 @@ const fieldNameTooLong = () =>
   fail(400, 'field_name_too_long', `a form field name is longer than ${MAX_FIELD_NAME} characters`);
 const tooLarge = (max: number) => fail(413, 'payload_too_large', `file is larger than the limit of ${max} bytes`);
 
+/**
+ * What a failed store means for the client. The file system's errors carry the call that failed
+ * (`syscall`): a full disk is 507, any other is the server's fault (500); the rest came from reading
+ * the request (a body cut short, a malformed part), the client's side (400).
+ */
+function asHttpError(err: unknown): HttpError {
+  if (err instanceof HttpError) return err;
+  const { code, syscall } = err as NodeJS.ErrnoException;
+  if (!syscall) return fail(400, 'upload_failed', 'the upload could not be read');
+  const failure =
+    code === 'ENOSPC' || code === 'EDQUOT'
+      ? fail(507, 'insufficient_storage', 'the server has no room for this file now; try again later')
+      : fail(500, 'storage_failed', 'the file could not be stored');
+  failure.cause = err; // for the log: the client sees only the JSON error
+  return failure;
+}
+
 /** The client's file name, kept as metadata only: no path, no control characters, bounded length. */
 export function sanitizeFilename(raw: string | undefined): string {
   const base = (raw ?? '').normalize('NFC').split(/[/\\]/).pop() ?? '';
@@ -181,7 +198,7 @@ export function receiveUpload(req: Request, options: ReceiveOptions): Promise<Re
       file.on('error', () => {});
       storing = storeFile(file, info.filename).then(
         (result) => void (stored = result),
-        (err) => abortWith(err instanceof HttpError ? err : fail(400, 'upload_failed', 'the upload could not be read')),
+        (err) => abortWith(asHttpError(err)),
       );
     });
 
