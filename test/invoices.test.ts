@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { readdirSync, readlinkSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import request from 'supertest';
 import { DB_KINDS } from './helpers/databases.js';
@@ -12,20 +11,16 @@ import {
   type TestContext,
 } from './helpers/context.js';
 import { getBinary, isPdf, readPdf } from './helpers/pdf.js';
-import { eventually, filesIn, listen, processAlive } from './helpers/server.js';
+import { eventually, filesIn, listen, openDescriptors, processAlive } from './helpers/server.js';
 import { processTree } from '../server/health/process-tree.js';
 
 const download = (ctx: TestContext, path: string, auth: string) => getBinary(ctx.app, path).set('Authorization', auth);
 const tempFiles = (ctx: TestContext) => filesIn(ctx.rt.config.pdf.tmpDir);
 /** Descriptors this process holds on temp PDFs (a deleted file held open still takes its space). */
-const openTempFiles = (ctx: TestContext) =>
-  readdirSync('/proc/self/fd').filter((fd) => {
-    try {
-      return readlinkSync(`/proc/self/fd/${fd}`).startsWith(ctx.rt.config.pdf.tmpDir);
-    } catch {
-      return false; // closed meanwhile (readdir's own descriptor, for one)
-    }
-  });
+const openTempFiles = (ctx: TestContext) => openDescriptors(ctx.rt.config.pdf.tmpDir);
+/** The invoice of a new booking: every call renders. */
+const downloadNew = async (ctx: TestContext, auth: string) =>
+  download(ctx, `/api/bookings/${(await createBooking(ctx.app, auth)).id}/invoice`, auth);
 
 for (const kind of DB_KINDS) {
   describe(`invoices [${kind}]`, () => {
@@ -189,17 +184,13 @@ describe('invoice pages in Chromium', () => {
     withContext({ PDF_WORKER_IDLE_MS: '1000' }, async (ctx) => {
       const customer = await registerCustomer(ctx.app);
       const browsers = ctx.rt.renderer.browsers;
-      await download(ctx, `/api/bookings/${(await createBooking(ctx.app, customer.auth)).id}/invoice`, customer.auth);
+      await downloadNew(ctx, customer.auth);
       const before = await browsers.openPages(); // the browser's first tab and the worker's page
-      await download(ctx, `/api/bookings/${(await createBooking(ctx.app, customer.auth)).id}/invoice`, customer.auth);
+      await downloadNew(ctx, customer.auth);
       expect(await browsers.openPages()).to.equal(before); // the page is reused
       // Idle for PDF_WORKER_IDLE_MS: piscina ends the thread, and its page goes with it.
       await eventually(async () => (await browsers.openPages()) === before - 1, 10_000);
-      const again = await download(
-        ctx,
-        `/api/bookings/${(await createBooking(ctx.app, customer.auth)).id}/invoice`,
-        customer.auth,
-      );
+      const again = await downloadNew(ctx, customer.auth);
       expect(isPdf(again.body)).to.equal(true);
       expect(await browsers.openPages()).to.equal(before);
     }));
@@ -210,11 +201,9 @@ describe('invoice page recycling', () => {
     withContext({ PDF_PAGE_RENDERS: '2', PDF_WORKERS: '1' }, async (ctx) => {
       const customer = await registerCustomer(ctx.app);
       const browsers = ctx.rt.renderer.browsers;
-      const downloadNew = async () =>
-        download(ctx, `/api/bookings/${(await createBooking(ctx.app, customer.auth)).id}/invoice`, customer.auth);
-      expect(isPdf((await downloadNew()).body)).to.equal(true);
+      expect(isPdf((await downloadNew(ctx, customer.auth)).body)).to.equal(true);
       const open = await browsers.openPages(); // the browser's first tab and the worker's page
-      for (let i = 0; i < 7; i++) expect(isPdf((await downloadNew()).body)).to.equal(true);
+      for (let i = 0; i < 7; i++) expect(isPdf((await downloadNew(ctx, customer.auth)).body)).to.equal(true);
       await eventually(async () => (await browsers.openPages()) === open);
     }));
 });

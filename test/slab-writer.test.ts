@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -8,9 +8,9 @@ import { pipeline } from 'node:stream/promises';
 import { Scavenger } from '../server/storage/scavenger.js';
 import { SlabFileWriter } from '../server/storage/slab-writer.js';
 import { SyncWrites } from '../server/storage/sync-writes.js';
+import { openDescriptors } from './helpers/server.js';
 
 const MiB = 1024 * 1024;
-const openDescriptors = () => readdirSync('/proc/self/fd').length;
 
 describe('slab file writer (real files)', () => {
   let dir: string;
@@ -49,7 +49,7 @@ describe('slab file writer (real files)', () => {
   });
 
   it('a source that fails mid-way closes the file descriptor', async () => {
-    const before = openDescriptors();
+    const before = openDescriptors().length;
     async function* failing() {
       yield randomBytes(20_000);
       throw new Error('client went away');
@@ -59,7 +59,7 @@ describe('slab file writer (real files)', () => {
     const error = await pipeline(Readable.from(failing()), writer).catch((err: Error) => err);
     expect(error).to.have.property('message', 'client went away');
     await closed; // the descriptor is closed once the write under way has returned
-    expect(openDescriptors()).to.equal(before);
+    expect(openDescriptors().length).to.equal(before);
   });
 });
 

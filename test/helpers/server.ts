@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, readdirSync } from 'node:fs';
+import { createReadStream, readdirSync, readlinkSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import type { Express } from 'express';
@@ -33,6 +33,18 @@ export function sha256File(path: string): Promise<string> {
 export const sha256 = (buf: Buffer) => createHash('sha256').update(buf).digest('hex');
 
 export const filesIn = (dir: string) => readdirSync(dir).sort();
+
+/** What this process's open file descriptors point at, optionally only those under `prefix`. */
+export function openDescriptors(prefix = ''): string[] {
+  return readdirSync('/proc/self/fd').flatMap((fd) => {
+    try {
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      return target.startsWith(prefix) ? [target] : [];
+    } catch {
+      return []; // closed meanwhile (readdir's own descriptor, for one)
+    }
+  });
+}
 
 /** Polls until `check` holds or the time is up (for effects that follow a socket close). */
 export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
