@@ -19,8 +19,8 @@ const tempFiles = (ctx: TestContext) => filesIn(ctx.rt.config.pdf.tmpDir);
 /** Descriptors this process holds on temp PDFs (a deleted file held open still takes its space). */
 const openTempFiles = (ctx: TestContext) => openDescriptors(ctx.rt.config.pdf.tmpDir);
 /** The invoice of a new booking: every call renders. */
-const downloadNew = async (ctx: TestContext, auth: string) =>
-  download(ctx, `/api/bookings/${(await createBooking(ctx.app, auth)).id}/invoice`, auth);
+const downloadNew = async (ctx: TestContext, auth: string, booking: Parameters<typeof createBooking>[2] = {}) =>
+  download(ctx, `/api/bookings/${(await createBooking(ctx.app, auth, booking)).id}/invoice`, auth);
 
 for (const kind of DB_KINDS) {
   describe(`invoices [${kind}]`, () => {
@@ -85,6 +85,17 @@ for (const kind of DB_KINDS) {
       for (const expected of ['IGST', '₹359.82', '₹2,358.82', 'Maharashtra (27)', '27AAPFU0939F1ZV'])
         expect(text).to.contain(expected);
       expect(text).not.to.contain('CGST');
+    });
+
+    it('prints names in Devanagari and Latin Extended with the embedded Noto Sans, not a host font', async () => {
+      // The page loads every face it declares when it opens, so the first invoice to need one prints with it.
+      const name = 'आशा राव, Łódź & Sons';
+      const res = await downloadNew(ctx, customer.auth, { name });
+      expect(res.status).to.equal(200);
+      expect((await readPdf(res.body)).text).to.contain(name);
+      const fonts = new Set(res.body.toString('latin1').match(/\/BaseFont\s*\/[\w+-]+/g));
+      expect(fonts.size).to.be.greaterThan(0);
+      for (const font of fonts) expect(font).to.match(/\+NotoSans-(Regular|Bold)$/);
     });
 
     it('numbers invoices sequentially and never changes an issued one (snapshot, ETag, 304 without rendering)', async () => {

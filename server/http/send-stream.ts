@@ -37,3 +37,12 @@ export function sendStream(res: Response, source: Readable): Promise<void> {
     source.pipe(res);
   });
 }
+
+/** A body already in memory, written at once; resolves once the response has closed, as sendStream does. */
+export function sendBuffer(res: Response, body: Buffer): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (res.destroyed) return resolve();
+    res.once('close', () => resolve());
+    res.end(body);
+  });
+}

@@ -13,10 +13,13 @@ import { wholeFile } from '../storage/storage.js';
 const KEY = /^[0-9a-f]{16,64}$/;
 const SUFFIX = '.pdf';
 
-/** A PDF ready to stream: open() at most once; done() releases it (closes, or deletes a temp file). */
+/**
+ * A PDF ready to send: open() at most once (a small temp PDF comes back as its bytes, anything else as
+ * a stream); done() releases it (closes, or deletes a temp file).
+ */
 export interface PdfSource {
   size: number;
-  open(): Readable;
+  open(): Buffer | Readable;
   done(): Promise<void>;
 }
 
