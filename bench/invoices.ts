@@ -84,11 +84,11 @@ const RENDERS_PER_ROUND = 80;
 /**
  * The same browser (same build, same flags) driven directly: one page per concurrent client; each
  * render puts the invoice's body in the page (the per-invoice work any renderer does) and calls
- * page.pdf. No HTTP, no pool, no database, no temp file. page.pdf as any caller gets it waits for
- * document.fonts.ready and reads the PDF back in IO.read round trips; the server's pages load their fonts
- * when they open and take the PDF in printToPDF's reply, so HTTP can come out above 1x. Its memory is sampled in a last round of its
- * own: reading smaps_rollup four times a second costs the processes read ~8 % of their rate at c = 1,
- * so no round that is timed is sampled, on either side.
+ * page.pdf. No HTTP, no pool, no database, no temp file. page.pdf, as any caller gets it, waits for
+ * document.fonts.ready and reads the PDF back in IO.read round trips; the server's pages load their
+ * fonts when they open and take the PDF in printToPDF's reply, so HTTP can come out above 1x. Its
+ * memory is sampled in a last round of its own: reading smaps_rollup four times a second costs the
+ * processes read ~8 % of their rate at c = 1, so no round that is timed is sampled, on either side.
  */
 async function rawCeiling(concurrency: number) {
   const exe = (await discoverChrome(process.env.CHROME_PATH))!;
