@@ -1,9 +1,10 @@
 // knex over embedded SQLite (better-sqlite3) or MySQL (mysql2), chosen by DATABASE_URL.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import knex, { type Knex } from 'knex';
+import knex, { Knex } from 'knex';
 import type { Config } from '../config.js';
 import { runMigrations } from './migrate.js';
+import { CachingSqliteClient } from './sqlite-client.js';
 
 export type Db = Knex;
 
@@ -12,7 +13,8 @@ export function createDb(config: Pick<Config, 'database' | 'dbPool'>): Db {
   if (database.kind === 'sqlite') {
     mkdirSync(dirname(database.filename), { recursive: true });
     return knex({
-      client: 'better-sqlite3',
+      // knex's better-sqlite3 client, keeping prepared statements (sqlite-client.ts).
+      client: CachingSqliteClient as unknown as typeof Knex.Client,
       connection: { filename: database.filename },
       useNullAsDefault: true,
       // SQLite has one writer: a single connection avoids SQLITE_BUSY and keeps transactions serial.
