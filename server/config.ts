@@ -35,6 +35,7 @@ const schema = z
       .default('100kb'),
     REQUEST_TIMEOUT_MS: int(1000).default(15 * 60_000),
     SHUTDOWN_TIMEOUT_MS: int(0).default(25_000),
+    SERVER_NICE: int(-20, 0).default(-8),
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     JWT_TTL: z
       .string()
@@ -107,6 +108,8 @@ export interface Config {
   bodyLimit: string;
   requestTimeoutMs: number;
   shutdownTimeoutMs: number;
+  /** Niceness the server takes at start-up where allowed (process-priority.ts); 0 leaves it. */
+  serverNice: number;
   auth: { jwtSecret: string; jwtTtl: string; loginRateLimit: number; loginRateWindowMs: number };
   admin?: { email: string; password: string };
   supplier: { name: string; address: string; gstin: string; state: string };
@@ -173,6 +176,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimit: e.BODY_LIMIT,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    serverNice: e.SERVER_NICE,
     auth: {
       jwtSecret: e.JWT_SECRET ?? generatedSecret(dataDir),
       jwtTtl: e.JWT_TTL,

@@ -5,6 +5,7 @@ import { createServer } from 'node:http';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger, currentRequestId } from './http/logging.js';
+import { takePriority } from './process-priority.js';
 import { startRuntime } from './runtime.js';
 
 let config: Config;
@@ -27,6 +28,8 @@ process.on('unhandledRejection', (reason) => {
   process.exit(1);
 });
 
+// Before the runtime starts threads and Chromium (process-priority.ts says why).
+takePriority(config.serverNice, logger);
 const runtime = await startRuntime(config, logger);
 const app = createApp(runtime);
 const server = createServer(app);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, readdirSync, readlinkSync } from 'node:fs';
+import { createReadStream, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import type { Express } from 'express';
@@ -56,6 +56,14 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
 }
 
 /** Whether a process with this pid is still running (signal 0 only checks). */
+/** The niceness of each thread of a process (Linux /proc; field 19 of a task's stat). */
+export function threadNices(pid: number): number[] {
+  return readdirSync(`/proc/${pid}/task`).map((tid) => {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+  });
+}
+
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
