@@ -1,7 +1,7 @@
 // knex over embedded SQLite (better-sqlite3) or MySQL (mysql2), chosen by DATABASE_URL.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import knex, { Knex } from 'knex';
+import knex, { type Knex } from 'knex';
 import type { Config } from '../config.js';
 import { runMigrations } from './migrate.js';
 import { CachingSqliteClient } from './sqlite-client.js';
