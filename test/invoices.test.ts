@@ -88,7 +88,8 @@ for (const kind of DB_KINDS) {
     });
 
     it('prints names in Devanagari and Latin Extended with the embedded Noto Sans, not a host font', async () => {
-      // The page loads every face it declares when it opens, so the first invoice to need one prints with it.
+      // No invoice before this one needs these faces. (It passes without the page's font preloading too:
+      // it guards what the PDF embeds, not when the fonts load.)
       const name = 'आशा राव, Łódź & Sons';
       const res = await downloadNew(ctx, customer.auth, { name });
       expect(res.status).to.equal(200);

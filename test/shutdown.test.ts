@@ -3,7 +3,7 @@ import { get } from 'node:http';
 import { mediaChunks, mediaSha256 } from '../tools/media.js';
 import { upload } from '../tools/multipart.js';
 import { startChildServer, type ChildServer } from './helpers/child-server.js';
-import { filesIn, processAlive, threadNices } from './helpers/server.js';
+import { filesIn, processAlive, mainThreadNice } from './helpers/server.js';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { getPriority } from 'node:os';
@@ -75,7 +75,7 @@ describe('shutdown of a real server process', function () {
       const { fileUrl, chromiumPid } = await prepare(server);
       expect(processAlive(chromiumPid)).to.equal(true);
       // SERVER_NICE: the server's main thread at -8 where it may (root), like Chromium's display threads.
-      expect(threadNices(server.child.pid!)[0]).to.equal(process.getuid?.() === 0 ? -8 : getPriority());
+      expect(mainThreadNice(server.child.pid!)).to.equal(process.getuid?.() === 0 ? -8 : getPriority());
       const download = await slowDownload(fileUrl);
       server.child.kill('SIGTERM');
       await new Promise((r) => setTimeout(r, 500)); // the server is draining while the client dawdles

@@ -4,11 +4,18 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 const PAGE_SIZE = 4096;
 
+/**
+ * The fields of a /proc stat file (a process's or a thread's) from the third on, state first: the
+ * command name before them may contain spaces and parentheses, so they resume after the last ")".
+ */
+export function statFields(path: string): string[] {
+  const stat = readFileSync(path, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 function parentOf(pid: number): number | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name may contain spaces and parentheses: fields resume after the last ")".
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    return Number(statFields(`/proc/${pid}/stat`)[1]);
   } catch {
     return undefined;
   }

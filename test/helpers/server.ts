@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { createReadStream, readdirSync, readlinkSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import type { Express } from 'express';
+import { statFields } from '../../server/health/process-tree.js';
 
 /** Serves the app on an ephemeral loopback port (real sockets: streaming, aborts, keep-alive). */
 export async function listen(app: Express): Promise<{ url: string; server: Server; close(): Promise<void> }> {
@@ -55,15 +56,10 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
   }
 }
 
-/** Whether a process with this pid is still running (signal 0 only checks). */
-/** The niceness of each thread of a process (Linux /proc; field 19 of a task's stat). */
-export function threadNices(pid: number): number[] {
-  return readdirSync(`/proc/${pid}/task`).map((tid) => {
-    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
-  });
-}
+/** The niceness of a process's main thread (field 19 of its stat; on Linux each thread has its own). */
+export const mainThreadNice = (pid: number): number => Number(statFields(`/proc/${pid}/stat`)[16]);
 
+/** Whether a process with this pid is still running (signal 0 only checks). */
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
