@@ -24,33 +24,60 @@ export const unavailable = (code: string, message: string, retryAfterSeconds: nu
 
 /** Up to this much of a refused body is read and discarded so the client gets the answer. */
 const DRAIN_LIMIT = 64 * 1024 * 1024;
+/** ...and for at most this long: a client that stops sending does not hold the connection. */
+const DRAIN_TIMEOUT_MS = 30_000;
 
-/**
- * A request refused before its body was read (401, 413, 415, 503 on an upload): read and discard the
- * rest, so a client still sending can finish and read the answer (closing at once makes many clients
- * fail with EPIPE instead). A body larger than DRAIN_LIMIT gets "Connection: close" instead.
- */
-function discardUnreadBody(res: Parameters<RequestHandler>[1]): void {
+type Response = Parameters<RequestHandler>[1];
+
+/** True when the request still has body bytes on the way that nobody has read. */
+function bodyUnread(res: Response): boolean {
   const req = res.req;
   const declared = Number(req.headers['content-length'] ?? 0);
-  const hasBody = declared > 0 || req.headers['transfer-encoding'] !== undefined;
-  if (!hasBody || req.complete) return;
+  return (declared > 0 || req.headers['transfer-encoding'] !== undefined) && !req.complete;
+}
+
+/**
+ * A request refused before its body was read (401, 413, 415, 503, a bad form on an upload): the answer
+ * is written at once, the rest of the body is read and discarded, and only then is the response ended.
+ * Ending it earlier lets Node close the socket after the answer (it does whenever the connection is not
+ * kept alive), and closing a socket with unread bytes makes the kernel send a reset that wipes the
+ * answer from the client's buffer: the client sees EPIPE, never the error. A body declared larger than
+ * DRAIN_LIMIT gets "Connection: close" instead; one that goes past the limit or DRAIN_TIMEOUT_MS is cut.
+ */
+function answerThenDrain(res: Response, status: number, body: string): void {
+  const req = res.req;
+  const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > DRAIN_LIMIT) {
     res.setHeader('Connection', 'close');
+    res.status(status).type('json').send(body);
     return;
   }
+  res.status(status).type('json').setHeader('Content-Length', Buffer.byteLength(body));
+  res.write(body);
   let discarded = 0;
-  req.on('data', (chunk: Buffer) => {
+  const cut = () => {
+    clearTimeout(timer);
+    req.destroy();
+  };
+  const timer = setTimeout(cut, DRAIN_TIMEOUT_MS).unref();
+  const done = () => {
+    clearTimeout(timer);
+    req.off('data', count);
+    res.end();
+  };
+  const count = (chunk: Buffer) => {
     discarded += chunk.length;
-    if (discarded > DRAIN_LIMIT) req.destroy();
-  });
+    if (discarded > DRAIN_LIMIT) cut();
+  };
+  req.on('data', count).once('end', done).once('close', done);
   req.resume();
 }
 
-export function sendError(res: Parameters<RequestHandler>[1], err: HttpError): void {
+export function sendError(res: Response, err: HttpError): void {
   for (const [name, value] of Object.entries(err.headers)) res.setHeader(name, value);
-  discardUnreadBody(res);
-  res.status(err.status).json({ error: { code: err.code, message: err.message } });
+  const body = JSON.stringify({ error: { code: err.code, message: err.message } });
+  if (bodyUnread(res)) answerThenDrain(res, err.status, body);
+  else res.status(err.status).type('json').send(body);
 }
 
 /** Parses input with a zod schema; a mismatch is a 400 that names the first offending field. */

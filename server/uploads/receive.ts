@@ -183,6 +183,11 @@ export function receiveUpload(req: Request, options: ReceiveOptions): Promise<Re
     req.on('close', onClose);
 
     parser.on('file', (field, file, info) => {
+      // Parts already buffered keep arriving after a refusal: none of them may reach storage.
+      if (problem) {
+        file.resume();
+        return;
+      }
       if (field.length > MAX_FIELD_NAME) {
         file.resume();
         abortWith(fieldNameTooLong());
