@@ -28,14 +28,15 @@ const schema = z
       .optional(),
     DB_POOL_MIN: int(0, 100).default(2),
     DB_POOL_MAX: int(1, 100).default(4),
-    DB_ACQUIRE_TIMEOUT_MS: int(100).default(30_000),
+    DB_ACQUIRE_TIMEOUT_MS: int(100).default(3_000),
+    DB_QUERY_TIMEOUT_MS: int(100).default(5_000),
     BODY_LIMIT: z
       .string()
       .regex(/^\d+(b|kb|mb)$/i, 'like 100kb')
       .default('100kb'),
     REQUEST_TIMEOUT_MS: int(1000).default(15 * 60_000),
     SHUTDOWN_TIMEOUT_MS: int(0).default(25_000),
-    SERVER_NICE: int(-20, 0).default(-8),
+    SERVER_NICE: int(-20, 0).default(0),
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     JWT_TTL: z
       .string()
@@ -80,6 +81,7 @@ const schema = z
     MEMORY_CRITICAL_PERCENT: percent.default(90),
     MEMORY_SAMPLE_INTERVAL_MS: int(50).default(1000),
     MEMORY_RETRY_AFTER_S: int(1).default(10),
+    DISK_FREE_FLOOR_MB: int(0).default(256),
     METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   })
   .superRefine((env, ctx) => {
@@ -104,7 +106,8 @@ export interface Config {
   trustProxy: string;
   dataDir: string;
   database: Database;
-  dbPool: { min: number; max: number; acquireTimeoutMs: number };
+  /** MySQL: how long a request waits for a connection, and for one query, before 503 database_unavailable. */
+  dbPool: { min: number; max: number; acquireTimeoutMs: number; queryTimeoutMs: number };
   bodyLimit: string;
   requestTimeoutMs: number;
   shutdownTimeoutMs: number;
@@ -149,6 +152,8 @@ export interface Config {
     sampleIntervalMs: number;
     retryAfterSeconds: number;
   };
+  /** Free space kept on every file system the server writes to: below it health warns and uploads get 507. */
+  diskFreeFloorBytes: number;
   metricsToken?: string;
 }
 
@@ -172,7 +177,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: e.TRUST_PROXY,
     dataDir,
     database: parseDatabaseUrl(e.DATABASE_URL, dataDir),
-    dbPool: { min: e.DB_POOL_MIN, max: e.DB_POOL_MAX, acquireTimeoutMs: e.DB_ACQUIRE_TIMEOUT_MS },
+    dbPool: {
+      min: e.DB_POOL_MIN,
+      max: e.DB_POOL_MAX,
+      acquireTimeoutMs: e.DB_ACQUIRE_TIMEOUT_MS,
+      queryTimeoutMs: e.DB_QUERY_TIMEOUT_MS,
+    },
     bodyLimit: e.BODY_LIMIT,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
@@ -216,6 +226,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       sampleIntervalMs: e.MEMORY_SAMPLE_INTERVAL_MS,
       retryAfterSeconds: e.MEMORY_RETRY_AFTER_S,
     },
+    diskFreeFloorBytes: e.DISK_FREE_FLOOR_MB * MiB,
     metricsToken: e.METRICS_TOKEN,
   };
 }

@@ -42,6 +42,7 @@ server.setTimeout(120_000);
 
 server.listen(config.port, config.host, () => {
   logger.info({ port: config.port, database: config.database.kind }, 'booking-core listening');
+  runtime.renderer.warmUp();
 });
 
 let stopping = false;

@@ -6,6 +6,7 @@ import { TokenService } from './auth/tokens.js';
 import { seedCatalogue } from './bookings/catalogue.js';
 import type { Config } from './config.js';
 import { openDb, type Db } from './db/connect.js';
+import { DiskMonitor } from './health/disk.js';
 import { MemoryGuard, realClock, type Clock } from './health/memory-guard.js';
 import { createMemorySampler, type MemoryReading } from './health/memory-reading.js';
 import { Metrics } from './health/metrics.js';
@@ -23,6 +24,7 @@ export interface Runtime {
   storage: Storage;
   renderer: PdfRenderer;
   memoryGuard: MemoryGuard;
+  disk: DiskMonitor;
   metrics: Metrics;
   /** True once shutdown has begun: readiness answers 503 so the router stops sending traffic. */
   draining: boolean;
@@ -66,7 +68,11 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
     metrics.guardRejections.inc(),
   );
   memoryGuard.start();
-  metrics.observe({ db, renderer, guard: memoryGuard });
+  const disk = new DiskMonitor(
+    { data: config.dataDir, uploads: config.uploads.dir, pdfTmp: config.pdf.tmpDir, pdfCache: config.pdf.cacheDir },
+    config.diskFreeFloorBytes,
+  );
+  metrics.observe({ db, renderer, guard: memoryGuard, disk });
 
   const runtime: Runtime = {
     config,
@@ -76,6 +82,7 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
     storage,
     renderer,
     memoryGuard,
+    disk,
     metrics,
     draining: false,
     async close() {

@@ -16,6 +16,10 @@ describe('config', () => {
     expect(c.database).to.deep.equal({ kind: 'sqlite', filename: join(dir, 'booking-core.sqlite') });
     expect(c.dbPool).to.include({ min: 2, max: 4 });
     expect(c.uploads.dir).to.equal(join(dir, 'uploads'));
+    // A database that does not answer is given up on within seconds (503), not the pool's old 30 s.
+    expect(c.dbPool).to.include({ acquireTimeoutMs: 3000, queryTimeoutMs: 5000 });
+    // No default changes the process's priority on its host.
+    expect(c.serverNice).to.equal(0);
   });
 
   it('generates a JWT secret once outside production and keeps it private in DATA_DIR', () => {

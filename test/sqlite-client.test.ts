@@ -17,7 +17,7 @@ describe('SQLite client that keeps prepared statements', () => {
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sqlite-client-'));
     const filename = join(dir, 'test.db');
-    db = createDb({ database: { kind: 'sqlite', filename }, dbPool: { min: 1, max: 1, acquireTimeoutMs: 5000 } });
+    db = createDb({ database: { kind: 'sqlite', filename }, dbPool: { min: 1, max: 1, acquireTimeoutMs: 5000, queryTimeoutMs: 5000 } });
     plain = knex({ client: 'better-sqlite3', connection: { filename }, useNullAsDefault: true });
     // Count what SQLite is asked to compile on the app's one connection.
     prepared = [];

@@ -17,6 +17,7 @@ export function createDb(config: Pick<Config, 'database' | 'dbPool'>): Db {
       client: CachingSqliteClient as unknown as typeof Knex.Client,
       connection: { filename: database.filename },
       useNullAsDefault: true,
+      compileSqlOnError: false,
       // SQLite has one writer: a single connection avoids SQLITE_BUSY and keeps transactions serial.
       pool: {
         min: 1,
@@ -32,7 +33,7 @@ export function createDb(config: Pick<Config, 'database' | 'dbPool'>): Db {
     });
   }
   const url = new URL(database.url);
-  return knex({
+  const db = knex({
     client: 'mysql2',
     connection: {
       host: url.hostname,
@@ -45,6 +46,8 @@ export function createDb(config: Pick<Config, 'database' | 'dbPool'>): Db {
       // MySQL closes idle connections (wait_timeout); keep-alive plus knex's validation on acquire
       // replaces a dead one instead of handing it to a request.
       enableKeepAlive: true,
+      // A server that does not answer the handshake is given up on as quickly as a query.
+      connectTimeout: dbPool.queryTimeoutMs,
       supportBigNumbers: true,
       bigNumberStrings: false,
     },
@@ -58,7 +61,16 @@ export function createDb(config: Pick<Config, 'database' | 'dbPool'>): Db {
       propagateCreateError: false,
     },
     acquireConnectionTimeout: dbPool.acquireTimeoutMs,
+    // Bound values stay out of error messages: they carry password hashes, names, addresses, GSTINs.
+    compileSqlOnError: false,
   });
+  // Every query gets a deadline: on a server that stopped answering (frozen, partitioned) a query would
+  // otherwise wait for TCP to give up, minutes past a platform router's 30 s. knex then rejects with
+  // KnexTimeoutError (503 database_unavailable) and retires the connection rather than reusing it.
+  db.on('start', (builder: { _timeout?: number; timeout?: (ms: number) => unknown }) => {
+    if (builder._timeout === undefined) builder.timeout?.(dbPool.queryTimeoutMs);
+  });
+  return db;
 }
 
 export async function openDb(config: Pick<Config, 'database' | 'dbPool'>): Promise<Db> {
@@ -89,6 +101,21 @@ export function poolStats(db: Db): PoolStats {
 
 export function isMysql(db: Db): boolean {
   return db.client.config.client === 'mysql2';
+}
+
+/**
+ * The database did not answer: no connection within the acquire timeout, a query past its deadline,
+ * or the server refusing or dropping connections. A client may retry; it is not the request's fault.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const e = err as { name?: string; code?: string; fatal?: boolean };
+  return (
+    e?.name === 'KnexTimeoutError' ||
+    e?.fatal === true ||
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'PROTOCOL_CONNECTION_LOST', 'ER_CON_COUNT_ERROR'].includes(
+      e?.code ?? '',
+    )
+  );
 }
 
 /** Unique-key violation on either engine (used where a race is expected and resolved by a re-read). */

@@ -3,6 +3,7 @@ import type { RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { poolStats, type Db } from '../db/connect.js';
 import type { PdfRenderer } from '../pdf/renderer.js';
+import type { DiskMonitor } from './disk.js';
 import { PRESSURE_LEVEL, type MemoryGuard } from './memory-guard.js';
 
 export class Metrics {
@@ -45,8 +46,8 @@ export class Metrics {
   }
 
   /** Gauges read at scrape time from the live objects. */
-  observe(deps: { db: Db; renderer: PdfRenderer; guard: MemoryGuard }): void {
-    const { db, renderer, guard } = deps;
+  observe(deps: { db: Db; renderer: PdfRenderer; guard: MemoryGuard; disk: DiskMonitor }): void {
+    const { db, renderer, guard, disk } = deps;
     const registers = [this.registry];
     new Gauge({
       name: 'db_pool_connections',
@@ -82,6 +83,27 @@ export class Metrics {
       registers,
       collect() {
         this.set(guard.reading.percent);
+      },
+    });
+    // One statfs per place for both gauges: the total is collected with the free space.
+    let lastDisk: Awaited<ReturnType<DiskMonitor['report']>> | undefined;
+    new Gauge({
+      name: 'disk_free_bytes',
+      help: 'Free space (for the server) on each file system it writes to, by what it keeps there',
+      labelNames: ['use'] as const,
+      registers,
+      async collect() {
+        lastDisk = await disk.report();
+        for (const f of lastDisk.filesystems) this.set({ use: f.use }, f.freeBytes);
+      },
+    });
+    new Gauge({
+      name: 'disk_total_bytes',
+      help: 'Size of each file system the server writes to, by what it keeps there',
+      labelNames: ['use'] as const,
+      registers,
+      async collect() {
+        for (const f of (lastDisk ?? (await disk.report())).filesystems) this.set({ use: f.use }, f.totalBytes);
       },
     });
     new Gauge({

@@ -31,23 +31,25 @@ export function healthRoutes(rt: Runtime): Router {
   router.use(noStore);
 
   // Liveness: 200 whenever the process can answer at all.
-  router.get('/', (_req, res) => {
+  router.get('/', async (_req, res) => {
     res.json({
       status: 'ok',
       startedAt,
       uptimeSeconds: Math.round(process.uptime()),
       database: rt.config.database.kind,
       memory: rt.memoryGuard.status,
+      disk: await rt.disk.report(),
       pdf: rt.renderer.status(),
     });
   });
 
   // Readiness: 503 while draining for shutdown or when the database does not answer.
   router.get('/ready', async (_req, res) => {
-    const [database, pdfTempFiles, pendingUploads] = await Promise.all([
+    const [database, pdfTempFiles, pendingUploads, disk] = await Promise.all([
       checkDatabase(rt),
       rt.renderer.countTempFiles(),
       rt.storage.countPending(),
+      rt.disk.report(),
     ]);
     const failed = [...(database.ok ? [] : ['database']), ...(rt.draining ? ['draining'] : [])];
     res.status(failed.length ? 503 : 200).json({
@@ -58,6 +60,7 @@ export function healthRoutes(rt: Runtime): Router {
       pdf: rt.renderer.status(),
       tempFiles: { pdf: pdfTempFiles, uploadsInProgress: pendingUploads },
       memory: rt.memoryGuard.status,
+      disk,
     });
   });
 

@@ -2,6 +2,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { isDatabaseUnavailable } from '../db/connect.js';
 
 export class HttpError extends Error {
   constructor(
@@ -102,6 +103,13 @@ const BODY_PARSER_ERRORS: Record<string, [number, string, string]> = {
   'request.aborted': [400, 'request_aborted', 'request aborted by the client'],
 };
 
+/** Readiness says 503 when the database does not answer; the routes agree (and say when to retry). */
+function databaseUnavailable(cause: unknown): HttpError {
+  const err = unavailable('database_unavailable', 'the database is not answering; try again shortly', 5);
+  err.cause = cause;
+  return err;
+}
+
 export const errorHandler =
   (logger: Logger): ErrorRequestHandler =>
   (err, req, res, _next) => {
@@ -110,7 +118,9 @@ export const errorHandler =
         ? err
         : typeof err?.type === 'string' && BODY_PARSER_ERRORS[err.type]
           ? new HttpError(...BODY_PARSER_ERRORS[err.type]!)
-          : undefined;
+          : isDatabaseUnavailable(err)
+            ? databaseUnavailable(err)
+            : undefined;
     if (!known) logger.error({ err, requestId: req.id }, 'unhandled error');
     else if (known.cause) logger.error({ err: known.cause, requestId: req.id, code: known.code }, known.message);
     if (res.headersSent) {

@@ -69,7 +69,7 @@ const BASE_ARGS = [
  * a few hundred invoices at ~195 MiB PSS instead of ~285, within ~5 % of the PDFs per second; a
  * PDF is drawn as vectors, so its output does not change.
  */
-const LEAN_ARGS = [
+export const LEAN_ARGS = [
   '--in-process-gpu',
   '--disable-software-rasterizer',
   '--enable-features=NetworkServiceInProcess2',

@@ -100,8 +100,15 @@ export class PdfRenderer {
       lean: config.pdf.leanChromium,
       logger,
     });
-    browsers.warmUp();
     return new PdfRenderer(config.pdf, browsers, logger, observer);
+  }
+
+  /**
+   * Launches Chromium ahead of the first invoice (the server does at start-up; tests and tools that
+   * render nothing never start one). Without it the first render launches the browser itself.
+   */
+  warmUp(): void {
+    this.browsers.warmUp();
   }
 
   get available(): boolean {

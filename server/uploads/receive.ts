@@ -35,6 +35,8 @@ const MAX_FIELD_NAME = 100;
 const fail = (status: number, code: string, message: string) => new HttpError(status, code, message);
 const fieldNameTooLong = () =>
   fail(400, 'field_name_too_long', `a form field name is longer than ${MAX_FIELD_NAME} characters`);
+export const insufficientStorage = () =>
+  fail(507, 'insufficient_storage', 'the server has no room for this file now; try again later');
 const tooLarge = (max: number) => fail(413, 'payload_too_large', `file is larger than the limit of ${max} bytes`);
 
 /**
@@ -48,7 +50,7 @@ function asHttpError(err: unknown): HttpError {
   if (!syscall) return fail(400, 'upload_failed', 'the upload could not be read');
   const failure =
     code === 'ENOSPC' || code === 'EDQUOT'
-      ? fail(507, 'insufficient_storage', 'the server has no room for this file now; try again later')
+      ? insufficientStorage()
       : fail(500, 'storage_failed', 'the file could not be stored');
   failure.cause = err; // for the log: the client sees only the JSON error
   return failure;

@@ -5,13 +5,14 @@ import { authenticate, currentUser } from '../auth/middleware.js';
 import type { AuthUser, TokenService } from '../auth/tokens.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/connect.js';
+import type { DiskMonitor } from '../health/disk.js';
 import { pageByIdDesc } from '../db/paginate.js';
 import { MemoryCachedStorage } from '../files/memory-cache.js';
 import { servedObject, serveObject, type ServedObject } from '../files/serve.js';
 import { HttpError, notFound, parseInput } from '../http/errors.js';
 import { OBJECT_NAME, type Storage } from '../storage/storage.js';
 import { ACCEPTED_TYPES, UPLOAD_KINDS, type UploadKind } from './kinds.js';
-import { receiveUpload } from './receive.js';
+import { insufficientStorage, receiveUpload } from './receive.js';
 import { deleteUploadRow, findUpload, insertUpload, publicUpload, uploadsQuery, type UploadRow } from './repository.js';
 
 interface Deps {
@@ -19,6 +20,7 @@ interface Deps {
   tokens: TokenService;
   config: Config;
   storage: Storage;
+  disk: DiskMonitor;
   /** Refuses heavy work under memory pressure (503). */
   heavyGuard: RequestHandler;
   onUploadBytes?: (kind: UploadKind, bytes: number) => void;
@@ -69,6 +71,9 @@ export function uploadRoutes(deps: Deps): Router {
 
   for (const kind of UPLOAD_KINDS) {
     router.post(`/${kind}`, required, deps.heavyGuard, async (req, res) => {
+      // Refused before a byte is written when the declared body would leave less than the floor free.
+      const declared = Number(req.headers['content-length']) || 0;
+      if (!(await deps.disk.hasRoomFor(config.uploads.dir, declared))) throw insufficientStorage();
       // On failure the error handler answers and closes the connection if the body was left unread.
       const file = await receiveUpload(req, {
         storage,
