@@ -23,7 +23,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** The V8 flags of `npm start` (the Procfile's too), then any from BENCH_NODE_FLAGS (profiling, trials). */
-const SERVER_NODE_FLAGS = [
+export const SERVER_NODE_FLAGS = [
   ...(JSON.parse(readFileSync('package.json', 'utf8')).scripts.start as string)
     .split(' ')
     .filter((w) => w.startsWith('--')),
@@ -47,27 +47,38 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
+export interface ServerVariant {
+  /** V8 flags instead of those of `npm start` (tunings.ts measures with and without them). */
+  nodeFlags?: string[];
+  /** Another compiled entry point (an earlier build, as the "before" of a comparison). */
+  entry?: string;
+}
+
 /** The compiled server (node dist/server/index.js), as production runs it, with request logs off. */
-export async function startServer(env: Record<string, string> = {}): Promise<BenchServer> {
+export async function startServer(env: Record<string, string> = {}, variant: ServerVariant = {}): Promise<BenchServer> {
   buildOnce();
   const dataDir = mkdtempSync(join(tmpdir(), 'booking-bench-'));
   const port = await freePort();
-  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, 'dist/server/index.js'], {
-    env: {
-      ...process.env,
-      NODE_ENV: 'production',
-      JWT_SECRET: 'bench-secret-bench-secret-bench-secret-0123',
-      DATA_DIR: dataDir,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      ADMIN_EMAIL: ADMIN.email,
-      ADMIN_PASSWORD: ADMIN.password,
-      LOGIN_RATE_LIMIT: '10000',
-      ...env,
+  const child = spawn(
+    process.execPath,
+    [...(variant.nodeFlags ?? SERVER_NODE_FLAGS), variant.entry ?? 'dist/server/index.js'],
+    {
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        JWT_SECRET: 'bench-secret-bench-secret-bench-secret-0123',
+        DATA_DIR: dataDir,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+        ADMIN_EMAIL: ADMIN.email,
+        ADMIN_PASSWORD: ADMIN.password,
+        LOGIN_RATE_LIMIT: '10000',
+        ...env,
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
     },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  );
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     if (

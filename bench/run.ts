@@ -5,6 +5,7 @@ import { benchExport } from './export.js';
 import { benchFiles } from './files.js';
 import { benchInvoices } from './invoices.js';
 import { benchMemory } from './memory.js';
+import { benchTunings } from './tunings.js';
 import { benchUploads } from './uploads.js';
 
 const BENCHES: Record<string, () => Promise<void>> = {
@@ -14,6 +15,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   invoices: benchInvoices,
   export: benchExport,
   memory: benchMemory,
+  tunings: benchTunings,
 };
 
 const chosen = process.argv.slice(2).filter((a) => !a.startsWith('-'));

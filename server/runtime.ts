@@ -12,9 +12,7 @@ import { createMemorySampler, type MemoryReading } from './health/memory-reading
 import { Metrics } from './health/metrics.js';
 import { PdfRenderer } from './pdf/renderer.js';
 import { LocalStorage } from './storage/local.js';
-import { Scavenger } from './storage/scavenger.js';
 import type { Storage } from './storage/storage.js';
-import { SyncWrites } from './storage/sync-writes.js';
 
 export interface Runtime {
   config: Config;
@@ -44,19 +42,7 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
   if (config.admin) await ensureAdmin(db, config.admin);
   const tokens = new TokenService(config.auth.jwtSecret, config.auth.jwtTtl);
   const metrics = new Metrics();
-  const onSlowWrites = (averageMs: number) => {
-    logger.warn(
-      { averageMs: Math.round(averageMs) },
-      'upload writes are slow (the disk is behind): writing through the thread pool for 30 s',
-    );
-    metrics.syncWritePauses.inc();
-  };
-  const storage =
-    overrides.storage ??
-    new LocalStorage(config.uploads.dir, {
-      syncWrites: new SyncWrites(config.uploads.syncWriteMaxMs, { onPause: onSlowWrites }),
-      scavenger: new Scavenger(config.uploads.gcEveryBytes),
-    });
+  const storage = overrides.storage ?? new LocalStorage(config.uploads.dir);
   const swept = await storage.sweepPending();
   if (swept) logger.warn({ files: swept }, 'removed unfinished uploads left by an earlier crash');
 

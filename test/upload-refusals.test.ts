@@ -123,7 +123,9 @@ describe('upload refusals reach a client that keeps sending', () => {
         expect(res.status, JSON.stringify(res.body)).to.equal(status);
         expect(res.body.error.code).to.equal(code);
         expect(await ctx.rt.db('uploads').count({ n: '*' })).to.deep.equal([{ n: 0 }]);
-        await eventually(() => filesIn(ctx.rt.config.uploads.dir).length === 0).catch(() => { throw new Error(filesIn(ctx.rt.config.uploads.dir).join()); });
+        await eventually(() => filesIn(ctx.rt.config.uploads.dir).length === 0).catch(() => {
+          throw new Error(filesIn(ctx.rt.config.uploads.dir).join());
+        });
       });
     }
   }

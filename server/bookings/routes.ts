@@ -14,7 +14,7 @@ import {
   publicBooking,
   type BookingRow,
 } from './repository.js';
-import { pageByIdDesc, type Page } from '../db/paginate.js';
+import { pageByIdDesc, type Page } from '../shared/pagination.js';
 import { adminListQuery, adminPatchBody, createBookingBody, dayBound, listQuery, parseId } from './schemas.js';
 
 interface Deps {

@@ -1,3 +1,4 @@
+import { pageQuery } from '../shared/pagination.js';
 import { z } from 'zod';
 import { isGstin, stateByCode } from './gst.js';
 import { BOOKING_STATUSES } from './repository.js';
@@ -26,17 +27,12 @@ export const createBookingBody = z.object({
   billing,
 });
 
-const limit = z.coerce.number().int().min(1).max(100).default(20);
-const cursor = z.coerce.number().int().positive().optional();
-
-export const listQuery = z.object({ limit, cursor });
+export const listQuery = pageQuery;
 
 /** Dates as YYYY-MM-DD (whole UTC days) or full ISO date-times. */
 const dateBound = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);
 
-export const adminListQuery = z.object({
-  limit,
-  cursor,
+export const adminListQuery = pageQuery.extend({
   status: z.enum(BOOKING_STATUSES).optional(),
   from: dateBound.optional(),
   to: dateBound.optional(),

@@ -4,7 +4,6 @@ import { dirname } from 'node:path';
 import knex, { type Knex } from 'knex';
 import type { Config } from '../config.js';
 import { runMigrations } from './migrate.js';
-import { CachingSqliteClient } from './sqlite-client.js';
 
 export type Db = Knex;
 
@@ -13,8 +12,7 @@ export function createDb(config: Pick<Config, 'database' | 'dbPool'>): Db {
   if (database.kind === 'sqlite') {
     mkdirSync(dirname(database.filename), { recursive: true });
     return knex({
-      // knex's better-sqlite3 client, keeping prepared statements (sqlite-client.ts).
-      client: CachingSqliteClient as unknown as typeof Knex.Client,
+      client: 'better-sqlite3',
       connection: { filename: database.filename },
       useNullAsDefault: true,
       compileSqlOnError: false,
@@ -112,9 +110,14 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   return (
     e?.name === 'KnexTimeoutError' ||
     e?.fatal === true ||
-    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'PROTOCOL_CONNECTION_LOST', 'ER_CON_COUNT_ERROR'].includes(
-      e?.code ?? '',
-    )
+    [
+      'ECONNREFUSED',
+      'ECONNRESET',
+      'ETIMEDOUT',
+      'EHOSTUNREACH',
+      'PROTOCOL_CONNECTION_LOST',
+      'ER_CON_COUNT_ERROR',
+    ].includes(e?.code ?? '')
   );
 }
 

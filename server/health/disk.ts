@@ -3,6 +3,7 @@
 // check that refuses an upload which would leave less than the floor (507 before a byte is written,
 // rather than a full disk half-way through).
 import { statfs } from 'node:fs/promises';
+import { dirname } from 'node:path';
 
 export interface DiskFigure {
   /** What the server keeps there: data, uploads, pdfTmp, pdfCache. */
@@ -19,10 +20,18 @@ export interface DiskReport {
   filesystems: DiskFigure[];
 }
 
-/** Space an unprivileged process may use (f_bavail), and the file system's size. */
+/**
+ * Space an unprivileged process may use (f_bavail), and the file system's size. A folder not made yet
+ * will be made on the file system of its nearest existing parent, so that is the one measured.
+ */
 export async function freeSpace(path: string): Promise<{ freeBytes: number; totalBytes: number }> {
-  const s = await statfs(path);
-  return { freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize };
+  try {
+    const s = await statfs(path);
+    return { freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || dirname(path) === path) throw err;
+    return freeSpace(dirname(path));
+  }
 }
 
 export class DiskMonitor {

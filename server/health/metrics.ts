@@ -28,12 +28,6 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  readonly syncWritePauses = new Counter({
-    name: 'upload_sync_write_pauses_total',
-    help: 'Times slow disk writes sent upload writes back to the thread pool for 30 s',
-    registers: [this.registry],
-  });
-
   readonly guardRejections = new Counter({
     name: 'memory_guard_rejections_total',
     help: 'Requests refused with 503 under memory pressure',

@@ -3,6 +3,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { isDatabaseUnavailable } from '../db/connect.js';
+import { DomainError, type DomainErrorKind } from '../shared/domain-error.js';
 
 export class HttpError extends Error {
   constructor(
@@ -103,6 +104,34 @@ const BODY_PARSER_ERRORS: Record<string, [number, string, string]> = {
   'request.aborted': [400, 'request_aborted', 'request aborted by the client'],
 };
 
+/** The status of each kind of domain error (shared/domain-error.ts): the one place they meet HTTP. */
+const STATUS_BY_KIND: Record<DomainErrorKind, number> = {
+  invalid: 400,
+  not_found: 404,
+  conflict: 409,
+  client_gone: 499,
+  exhausted: 500,
+  unavailable: 503,
+  timeout: 504,
+};
+
+/** What an error thrown anywhere means for the client; undefined for a bug (500, logged in full). */
+export function toHttpError(err: unknown): HttpError | undefined {
+  if (err instanceof HttpError) return err;
+  if (err instanceof DomainError) {
+    const headers: Record<string, string> =
+      err.retryAfterSeconds !== undefined ? { 'Retry-After': String(err.retryAfterSeconds) } : {};
+    const mapped = new HttpError(STATUS_BY_KIND[err.kind], err.code, err.message, headers);
+    // Exhausted serials need an operator: logged with the domain error as the cause.
+    if (err.kind === 'exhausted') mapped.cause = err;
+    return mapped;
+  }
+  const type = (err as { type?: unknown })?.type;
+  if (typeof type === 'string' && BODY_PARSER_ERRORS[type]) return new HttpError(...BODY_PARSER_ERRORS[type]!);
+  if (isDatabaseUnavailable(err)) return databaseUnavailable(err);
+  return undefined;
+}
+
 /** Readiness says 503 when the database does not answer; the routes agree (and say when to retry). */
 function databaseUnavailable(cause: unknown): HttpError {
   const err = unavailable('database_unavailable', 'the database is not answering; try again shortly', 5);
@@ -113,14 +142,7 @@ function databaseUnavailable(cause: unknown): HttpError {
 export const errorHandler =
   (logger: Logger): ErrorRequestHandler =>
   (err, req, res, _next) => {
-    const known =
-      err instanceof HttpError
-        ? err
-        : typeof err?.type === 'string' && BODY_PARSER_ERRORS[err.type]
-          ? new HttpError(...BODY_PARSER_ERRORS[err.type]!)
-          : isDatabaseUnavailable(err)
-            ? databaseUnavailable(err)
-            : undefined;
+    const known = toHttpError(err);
     if (!known) logger.error({ err, requestId: req.id }, 'unhandled error');
     else if (known.cause) logger.error({ err: known.cause, requestId: req.id, code: known.code }, known.message);
     if (res.headersSent) {

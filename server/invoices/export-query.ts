@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { bookingsQuery, BOOKING_STATUSES, type BookingRow, type BookingStatus } from '../bookings/repository.js';
 import { dayBound } from '../bookings/schemas.js';
 import type { Db } from '../db/connect.js';
-import { parseInput, badRequest } from '../http/errors.js';
+import { parseInput } from '../http/errors.js';
+import { DomainError } from '../shared/domain-error.js';
 
 export const MAX_RANGE_DAYS = 366;
 const PAGE_SIZE = 100;
@@ -27,11 +28,12 @@ export interface ExportRange {
 
 export function parseExportRange(input: unknown): ExportRange {
   const q = parseInput(query, input);
-  if (q.from > q.to) throw badRequest('from must not be after to', 'validation_failed');
+  if (q.from > q.to) throw new DomainError('invalid', 'validation_failed', 'from must not be after to');
   const start = dayBound(q.from, 'start');
   const end = dayBound(q.to, 'end');
   const days = (Date.parse(end) - Date.parse(start)) / 86_400_000;
-  if (days > MAX_RANGE_DAYS) throw badRequest(`the range may cover at most ${MAX_RANGE_DAYS} days`, 'range_too_long');
+  if (days > MAX_RANGE_DAYS)
+    throw new DomainError('invalid', 'range_too_long', `the range may cover at most ${MAX_RANGE_DAYS} days`);
   return { from: q.from, to: q.to, statuses: q.status ? [q.status] : DEFAULT_STATUSES, start, end };
 }
 

@@ -11,7 +11,7 @@ import { ZipFile } from 'yazl';
 import type { BookingRow } from '../bookings/repository.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/connect.js';
-import { HttpError } from '../http/errors.js';
+import { DomainError, isDomainError } from '../shared/domain-error.js';
 import type { PdfRenderer, RenderResult } from '../pdf/renderer.js';
 import { DigestStream } from '../storage/digest-stream.js';
 import { bookingsInRange, parseExportRange, type ExportRange } from './export-query.js';
@@ -77,8 +77,7 @@ export async function streamExport(deps: Deps, req: Request, res: Response): Pro
         return await renderer.render(view);
       } catch (err) {
         // Single downloads share the queue: wait for room rather than fail an invoice for it.
-        if (!(err instanceof HttpError) || err.code !== 'pdf_queue_full' || attempt >= QUEUE_FULL_RETRIES || clientGone)
-          throw err;
+        if (!isDomainError(err, 'pdf_queue_full') || attempt >= QUEUE_FULL_RETRIES || clientGone) throw err;
         await new Promise((r) => setTimeout(r, 100 * Math.min(attempt, 10)));
       }
     }
@@ -90,7 +89,7 @@ export async function streamExport(deps: Deps, req: Request, res: Response): Pro
     try {
       snapshot = await issueInvoice(db, booking, config);
     } catch (err) {
-      if (err instanceof HttpError && err.status === 409)
+      if (err instanceof DomainError && err.kind === 'conflict')
         return { kind: 'skipped', bookingId: booking.id, reason: err.message };
       return { kind: 'error', error: err };
     }
@@ -179,7 +178,7 @@ export async function issueMissingInvoices(deps: Pick<Deps, 'db' | 'config'>, ra
   for await (const booking of bookingsInRange(deps.db, range)) {
     if (booking.invoice_number) continue;
     await issueInvoice(deps.db, booking, deps.config).catch((err) => {
-      if (!(err instanceof HttpError && err.status === 409)) throw err;
+      if (!(err instanceof DomainError && err.kind === 'conflict')) throw err;
     });
   }
 }

@@ -4,7 +4,7 @@ import type { Knex } from 'knex';
 import type { BookingRow } from '../bookings/repository.js';
 import type { Config } from '../config.js';
 import { isMysql, isUniqueViolation, type Db } from '../db/connect.js';
-import { conflict, HttpError } from '../http/errors.js';
+import { DomainError } from '../shared/domain-error.js';
 import { buildSnapshot, type InvoiceSnapshot } from './snapshot.js';
 
 export const MAX_INVOICE_NUMBER_LENGTH = 16;
@@ -32,8 +32,8 @@ export function serialDigits(prefix: string): number {
 export function formatInvoiceNumber(prefix: string, financialYear: string, serial: number): string {
   const digits = serialDigits(prefix);
   if (String(serial).length > digits) {
-    throw new HttpError(
-      500,
+    throw new DomainError(
+      'exhausted',
       'invoice_numbers_exhausted',
       `no ${digits}-digit serial left for ${financialYear}; shorten INVOICE_PREFIX`,
     );
@@ -69,7 +69,7 @@ export async function issueInvoice(
   const existing = await findInvoiceForBooking(db, booking.id);
   if (existing) return parseSnapshot(existing);
   if (booking.status === 'cancelled')
-    throw conflict('booking_cancelled', 'a cancelled booking without an invoice cannot be invoiced');
+    throw new DomainError('conflict', 'booking_cancelled', 'a cancelled booking without an invoice cannot be invoiced');
 
   const issuedAt = new Date();
   const { date, financialYear } = indianDate(issuedAt);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ChromiumProcess } from './chromium-process.js';
 import type { ChromeExecutable } from './discover.js';
-import { ownedName, sweepStale } from '../storage/temp-files.js';
+import { ownedName, sweepStale } from '../shared/temp-files.js';
 
 interface Generation {
   id: number;

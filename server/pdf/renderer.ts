@@ -9,13 +9,13 @@ import { unlink } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { Piscina } from 'piscina';
 import type { Config } from '../config.js';
-import { HttpError, unavailable } from '../http/errors.js';
+import { DomainError } from '../shared/domain-error.js';
 import type { PageOpened, RenderResult, RenderTask } from '../../workers/render-invoice.js';
 import { BrowserManager } from './browser.js';
 import { RenderCache, type PdfSource } from './render-cache.js';
 import { discoverChrome, INSTALL_HINT } from './discover.js';
 import { readTempPdf } from './temp-pdf.js';
-import { countFiles, ownedName, sweepStale } from '../storage/temp-files.js';
+import { countFiles, ownedName, sweepStale } from '../shared/temp-files.js';
 
 export type { PdfSource, RenderResult };
 
@@ -138,8 +138,8 @@ export class PdfRenderer {
 
   /** Renders one invoice view to a temp file; the caller owns (and must delete) the file. */
   async render(view: unknown, signal?: AbortSignal): Promise<RenderResult> {
-    if (!this.available) throw unavailable('pdf_unavailable', INSTALL_HINT, 60);
-    if (this.closing) throw unavailable('shutting_down', 'the server is restarting', 5);
+    if (!this.available) throw new DomainError('unavailable', 'pdf_unavailable', INSTALL_HINT, 60);
+    if (this.closing) throw new DomainError('unavailable', 'shutting_down', 'the server is restarting', 5);
     if (this.pool.queueSize >= this.config.queueMax) throw this.queueFull();
     const started = process.hrtime.bigint();
     try {
@@ -153,18 +153,17 @@ export class PdfRenderer {
       this.observer.onRendered?.(Number(process.hrtime.bigint() - started) / 1e9);
       return result;
     } catch (err) {
-      if (err instanceof HttpError) throw err;
+      if (err instanceof DomainError) throw err;
       this.stats.failed++;
       this.logger.error({ err }, 'invoice render failed');
-      throw new HttpError(503, 'pdf_render_failed', 'the invoice could not be rendered; try again', {
-        'Retry-After': '5',
-      });
+      throw new DomainError('unavailable', 'pdf_render_failed', 'the invoice could not be rendered; try again', 5);
     }
   }
 
-  private queueFull(): HttpError {
+  private queueFull(): DomainError {
     this.stats.rejectedQueueFull++;
-    return unavailable(
+    return new DomainError(
+      'unavailable',
       'pdf_queue_full',
       'too many invoices are being rendered; try again shortly',
       QUEUE_FULL_RETRY_AFTER_S,
@@ -192,9 +191,9 @@ export class PdfRenderer {
       if (e.message === 'Task queue is at limit') throw this.queueFull();
       if (e.code === 'RENDER_TIMEOUT' || e.message?.startsWith('render timed out') || hardTimeout.aborted) {
         this.stats.timedOut++;
-        throw new HttpError(504, 'pdf_timeout', `rendering took longer than ${this.config.timeoutMs} ms`);
+        throw new DomainError('timeout', 'pdf_timeout', `rendering took longer than ${this.config.timeoutMs} ms`);
       }
-      if (signal?.aborted) throw new HttpError(499, 'client_closed', 'the client went away');
+      if (signal?.aborted) throw new DomainError('client_gone', 'client_closed', 'the client went away');
       // The worker may notice the dead connection before this thread hears of the browser's exit.
       if (!lease.alive || CONNECTION_LOST.test(e.message ?? '')) throw new BrowserDied();
       throw err;

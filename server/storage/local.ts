@@ -1,33 +1,16 @@
-import { createReadStream, mkdirSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
 import { open, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { OBJECT_NAME, type ByteRange, type Storage, type StoredObject } from './storage.js';
-import { SlabFileWriter, type WriteTuning } from './slab-writer.js';
-import { countFiles, ownedName, sweepStale } from './temp-files.js';
+import { countFiles, ownedName, sweepStale } from '../shared/temp-files.js';
 
 const PENDING_PREFIX = '.partial-';
-/**
- * Each upload is written through SLAB_COUNT slabs of SLAB_BYTES (see slab-writer.ts). Measured on a
- * bare busboy server: 256 KiB slabs move as many MB/s as 1 MiB ones or more, with ~14 MiB less peak
- * RSS (13-28 MiB less under five concurrent uploads). Beside saturating traffic an upload written
- * through the thread pool moved one slab per turn of the event loop (the soak's 100 MiB upload: p95
- * 3.0-5.0 s with 2 x 256 KiB); more or larger slabs sped it up (4 x 1 MiB: 1.7-1.8 s) but let dead
- * HTTP parser chunks pile up between scavenges (+11.5 to +22 MiB at 100 MiB). Synchronous writes
- * while the page cache is quick (sync-writes.ts) and a minor collection every few MiB (scavenger.ts)
- * give both: the soak's p95 for uploads at 1.5-2.2 s (under 2 s in 12 of 14 runs) and a lower peak
- * RSS than before.
- */
-const SLAB_BYTES = 256 * 1024;
-const SLAB_COUNT = 2;
 
 /** Files in one folder. Writes go to a dot-prefixed temp file in the same folder, then rename(2) atomically. */
 export class LocalStorage implements Storage {
-  constructor(
-    private readonly dir: string,
-    private readonly tuning: WriteTuning = {},
-  ) {
+  constructor(private readonly dir: string) {
     mkdirSync(dir, { recursive: true });
   }
 
@@ -45,7 +28,8 @@ export class LocalStorage implements Storage {
     const target = this.path(name);
     const temp = join(this.dir, ownedName('', PENDING_PREFIX));
     try {
-      await pipeline(source, new SlabFileWriter(temp, SLAB_BYTES, SLAB_COUNT, this.tuning));
+      // `wx`: a fresh file or nothing; `flush`: fsync before close.
+      await pipeline(source, createWriteStream(temp, { flags: 'wx', flush: true }));
       await rename(temp, target);
       await this.syncFolder();
     } catch (err) {

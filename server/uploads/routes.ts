@@ -1,12 +1,11 @@
 import { Router, type RequestHandler } from 'express';
 import { LRUCache } from 'lru-cache';
-import { z } from 'zod';
 import { authenticate, currentUser } from '../auth/middleware.js';
 import type { AuthUser, TokenService } from '../auth/tokens.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/connect.js';
 import type { DiskMonitor } from '../health/disk.js';
-import { pageByIdDesc } from '../db/paginate.js';
+import { pageByIdDesc, pageQuery } from '../shared/pagination.js';
 import { MemoryCachedStorage } from '../files/memory-cache.js';
 import { servedObject, serveObject, type ServedObject } from '../files/serve.js';
 import { HttpError, notFound, parseInput } from '../http/errors.js';
@@ -25,11 +24,6 @@ interface Deps {
   heavyGuard: RequestHandler;
   onUploadBytes?: (kind: UploadKind, bytes: number) => void;
 }
-
-const listQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(50),
-  cursor: z.coerce.number().int().positive().optional(),
-});
 
 const canSee = (user: AuthUser | undefined, row: UploadRow) =>
   user && (user.role === 'admin' || user.id === row.user_id);
@@ -93,7 +87,7 @@ export function uploadRoutes(deps: Deps): Router {
   }
 
   router.get('/', required, async (req, res) => {
-    const q = parseInput(listQuery, req.query);
+    const q = parseInput(pageQuery, req.query);
     const page = await pageByIdDesc<UploadRow>(uploadsQuery(db, currentUser(req).id), 'id', q.limit, q.cursor);
     res.json({ items: page.items.map(publicUpload), nextCursor: page.nextCursor });
   });

@@ -4,7 +4,7 @@ import { createUser, ensureAdmin, findUserByEmail } from '../auth/users.js';
 import { findServiceByCode, seedCatalogue } from '../bookings/catalogue.js';
 import { createBooking } from '../bookings/repository.js';
 import { ConfigError, loadConfig } from '../config.js';
-import { openDb } from './connect.js';
+import { openDb } from '../db/connect.js';
 
 const DEMO_ADMIN = { email: 'admin@demo.test', password: 'demo-admin-password' };
 const DEMO_CUSTOMER = { email: 'customer@demo.test', password: 'demo-customer-password', name: 'Priya Sharma' };

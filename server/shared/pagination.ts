@@ -1,4 +1,12 @@
+// Keyset pagination, shared by every list: one query shape (`?limit&cursor`) and one page shape.
 import type { Knex } from 'knex';
+import { z } from 'zod';
+
+/** `?limit` (1-100, default 20) and `?cursor` (the last id of the previous page). */
+export const pageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.coerce.number().int().positive().optional(),
+});
 
 export interface Page<T> {
   items: T[];
