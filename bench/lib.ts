@@ -139,6 +139,14 @@ export async function curlUpload(
   return { status: Number(status), seconds: Number(seconds), body: JSON.parse(lines.join('\n') || 'null') };
 }
 
+/** Uploads `file` as a video through the server with curl, requires the 201, deletes it; returns curl's seconds. */
+export async function uploadAndDelete(serverUrl: string, auth: string, file: string): Promise<number> {
+  const { status, seconds, body } = await curlUpload(`${serverUrl}/api/uploads/video`, auth, file);
+  if (status !== 201) throw new Error(`upload failed: ${status} ${JSON.stringify(body)}`);
+  await fetch(`${serverUrl}${body.url}`, { method: 'DELETE', headers: { Authorization: auth } });
+  return seconds;
+}
+
 /**
  * GETs each of `requests` once, at most `parallel` at a time, with one curl process (-Z), discarding
  * the bodies: a client that costs ~0.5 ms of CPU per 10 MiB, where autocannon, parsing bodies in

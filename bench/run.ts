@@ -1,10 +1,11 @@
-// npm run bench [-- db uploads files invoices export memory]: runs the chosen benchmarks (all by default)
+// npm run bench [-- db uploads files invoices export memory | tunings | soak --minutes N]: runs the chosen benchmarks (all by default)
 // and prints each one's table of measured figures, with ratios against baselines measured in the same run.
 import { benchDb } from './db.js';
 import { benchExport } from './export.js';
 import { benchFiles } from './files.js';
 import { benchInvoices } from './invoices.js';
 import { benchMemory } from './memory.js';
+import { benchSoak } from './soak.js';
 import { benchTunings } from './tunings.js';
 import { benchUploads } from './uploads.js';
 
@@ -16,10 +17,13 @@ const BENCHES: Record<string, () => Promise<void>> = {
   export: benchExport,
   memory: benchMemory,
   tunings: benchTunings,
+  soak: benchSoak,
 };
 
-const chosen = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-const names = chosen.length ? chosen : Object.keys(BENCHES);
+// `--minutes N` belongs to the soak; its value is not a benchmark's name.
+const chosen = process.argv.slice(2).filter((a, i, all) => !a.startsWith('-') && all[i - 1] !== '--minutes');
+// The long soak and the tunings comparison run only when named: `npm run bench -- soak --minutes 20`.
+const names = chosen.length ? chosen : Object.keys(BENCHES).filter((n) => n !== 'soak' && n !== 'tunings');
 for (const name of names) {
   const bench = BENCHES[name];
   if (!bench) {

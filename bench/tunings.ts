@@ -1,6 +1,6 @@
 // Whether each tuning earns its keep: the figures it was meant to move, with and without it, in one
 // run. A tuning stays only if it buys at least 10 % on one of them (bench/RESULTS.md).
-// Variants of the current build differ by V8 flags. With BENCH_BEFORE_ENTRY set to an earlier build
+// Variants of the current build differ by V8 flags and the upload collections. With BENCH_BEFORE_ENTRY set to an earlier build
 // (node dist/server/index.js of a checkout that still had the slab writer, synchronous writes, minor
 // collections and kept SQLite statements), that build runs too, with each of its switches turned off.
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
@@ -11,7 +11,6 @@ import { mediaStream } from '../tools/media.js';
 import {
   booking,
   cannonLoad,
-  curlUpload,
   customer,
   fmt,
   MiB,
@@ -20,6 +19,7 @@ import {
   SERVER_NODE_FLAGS,
   startServer,
   table,
+  uploadAndDelete,
   type ServerVariant,
 } from './lib.js';
 
@@ -41,12 +41,7 @@ async function measure(variant: Variant, files: Record<number, string>): Promise
   const server = await startServer({ UPLOAD_VIDEO_MAX_BYTES: String(512 * MiB), ...variant.env }, variant);
   try {
     const auth = await customer(server.url);
-    const send = async (size: number) => {
-      const { status, seconds, body } = await curlUpload(`${server.url}/api/uploads/video`, auth, files[size]!);
-      if (status !== 201) throw new Error(`upload failed: ${status} ${JSON.stringify(body)}`);
-      await fetch(`${server.url}${body.url}`, { method: 'DELETE', headers: { Authorization: auth } });
-      return seconds;
-    };
+    const send = (size: number) => uploadAndDelete(server.url, auth, files[size]!);
     await send(100 * MiB);
     const warm = peakRss(server.pid);
     resetPeakRss(server.pid);
@@ -77,6 +72,7 @@ export async function benchTunings(): Promise<void> {
     { name: 'now, npm start flags' },
     { name: 'now, --max-semi-space-size=1 only', nodeFlags: semiSpaceOnly },
     { name: "now, V8's defaults", nodeFlags: [] },
+    { name: 'now, no minor GCs', env: { UPLOAD_GC_EVERY_MB: '0' } },
   ];
   const before = process.env.BENCH_BEFORE_ENTRY;
   if (before) {

@@ -21,6 +21,7 @@ import {
   startBaseline,
   startServer,
   table,
+  uploadAndDelete,
   verdict,
 } from './lib.js';
 
@@ -53,10 +54,7 @@ export async function benchUploads(): Promise<void> {
     const auth = await customer(server.url);
     const send = async (size: number, clean = false) => {
       if (clean) settle();
-      const { status, seconds, body } = await curlUpload(`${server.url}/api/uploads/video`, auth, files[size]!);
-      if (status !== 201) throw new Error(`upload failed: ${status} ${JSON.stringify(body)}`);
-      await fetch(`${server.url}${body.url}`, { method: 'DELETE', headers: { Authorization: auth } });
-      return seconds;
+      return uploadAndDelete(server.url, auth, files[size]!);
     };
     // The reference: the peak over a first (warm-up) upload of 100 MiB.
     await send(100 * MiB);

@@ -62,6 +62,7 @@ const schema = z
     UPLOAD_VIDEO_MAX_BYTES: int(1).default(512 * MiB),
     UPLOADS_REQUIRE_AUTH: bool.default(false),
     UPLOADS_MEMORY_CACHE_MB: int(0, 100_000).default(8),
+    UPLOAD_GC_EVERY_MB: int(0, 100_000).default(8),
     PDF_WORKERS: int(1, 16).default(2),
     PDF_QUEUE_MAX: int(0, 10_000).default(32),
     PDF_TIMEOUT_MS: int(1).default(30_000),
@@ -122,6 +123,8 @@ export interface Config {
     requireAuth: boolean;
     /** Small files (up to 64 KiB each) served from memory, this many bytes in all (0: none). */
     memoryCacheBytes: number;
+    /** A minor collection after this many upload bytes, freeing the dead body chunks (0: never). */
+    gcEveryBytes: number;
   };
   pdf: {
     workers: number;
@@ -196,6 +199,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       videoMaxBytes: e.UPLOAD_VIDEO_MAX_BYTES,
       requireAuth: e.UPLOADS_REQUIRE_AUTH,
       memoryCacheBytes: e.UPLOADS_MEMORY_CACHE_MB * MiB,
+      gcEveryBytes: e.UPLOAD_GC_EVERY_MB * MiB,
     },
     pdf: {
       workers: e.PDF_WORKERS,

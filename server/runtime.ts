@@ -12,6 +12,7 @@ import { createMemorySampler, type MemoryReading } from './health/memory-reading
 import { Metrics } from './health/metrics.js';
 import { PdfRenderer } from './pdf/renderer.js';
 import { LocalStorage } from './storage/local.js';
+import { Scavenger } from './storage/scavenger.js';
 import type { Storage } from './storage/storage.js';
 
 export interface Runtime {
@@ -42,7 +43,9 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
   if (config.admin) await ensureAdmin(db, config.admin);
   const tokens = new TokenService(config.auth.jwtSecret, config.auth.jwtTtl);
   const metrics = new Metrics();
-  const storage = overrides.storage ?? new LocalStorage(config.uploads.dir);
+  const storage =
+    overrides.storage ??
+    new LocalStorage(config.uploads.dir, { scavenger: new Scavenger(config.uploads.gcEveryBytes) });
   const swept = await storage.sweepPending();
   if (swept) logger.warn({ files: swept }, 'removed unfinished uploads left by an earlier crash');
 

@@ -2,26 +2,13 @@ import { expect } from 'chai';
 import { pino } from 'pino';
 import { Writable } from 'node:stream';
 import request from 'supertest';
-import { MemoryGuard, type Clock } from '../server/health/memory-guard.js';
-import { createMemorySampler, type MemoryReading } from '../server/health/memory-reading.js';
+import { MemoryGuard } from '../server/health/memory-guard.js';
+import { createMemorySampler } from '../server/health/memory-reading.js';
 import { mediaChunks } from '../tools/media.js';
 import { upload } from '../tools/multipart.js';
 import { createBooking, registerCustomer, startContext, type TestContext } from './helpers/context.js';
 import { listen } from './helpers/server.js';
-
-const GiB = 1024 ** 3;
-/** A fake reading at `percent` of a 1 GiB limit. */
-const readingAt = (percent: number): MemoryReading => ({
-  source: 'MEMORY_LIMIT_MB',
-  total: GiB,
-  used: Math.round((GiB * percent) / 100),
-  available: GiB - Math.round((GiB * percent) / 100),
-  percent,
-  process: { rss: 1, heapUsed: 1, heapTotal: 1, external: 1, arrayBuffers: 1 },
-  chromium: { rss: 0, pss: 0, processes: 0 },
-});
-/** A clock that never fires: the test calls guard.sample() itself. */
-const manualClock: Clock = { every: () => () => {} };
+import { GiB, manualClock, readingAt } from './helpers/memory.js';
 
 describe('memory guard (injected readings)', () => {
   let ctx: TestContext;

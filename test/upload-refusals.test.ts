@@ -1,26 +1,14 @@
 // Every refusal of an upload must reach a client that is still sending (see stubborn-client.ts): the
 // server answers at once, reads and discards the rest of the body, and closes only then.
 import { expect } from 'chai';
-import type { Clock } from '../server/health/memory-guard.js';
-import type { MemoryReading } from '../server/health/memory-reading.js';
 import { mediaBuffer } from '../tools/media.js';
 import { registerCustomer, startContext, type TestContext } from './helpers/context.js';
 import { eventually, filesIn, listen } from './helpers/server.js';
 import { formBody, sendWholeBody } from './helpers/stubborn-client.js';
+import { manualClock, readingAt } from './helpers/memory.js';
 
 const KiB = 1024;
-const GiB = 1024 ** 3;
 let percent = 50;
-const reading = (): MemoryReading => ({
-  source: 'MEMORY_LIMIT_MB',
-  total: GiB,
-  used: Math.round((GiB * percent) / 100),
-  available: GiB - Math.round((GiB * percent) / 100),
-  percent,
-  process: { rss: 1, heapUsed: 1, heapTotal: 1, external: 1, arrayBuffers: 1 },
-  chromium: { rss: 0, pss: 0, processes: 0 },
-});
-const manualClock: Clock = { every: () => () => {} };
 
 describe('upload refusals reach a client that keeps sending', () => {
   let ctx: TestContext;
@@ -32,7 +20,7 @@ describe('upload refusals reach a client that keeps sending', () => {
       'sqlite',
       { UPLOAD_IMAGE_MAX_BYTES: String(256 * KiB) },
       {
-        memorySampler: reading,
+        memorySampler: () => readingAt(percent),
         clock: manualClock,
       },
     );
