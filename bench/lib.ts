@@ -74,6 +74,7 @@ export async function startServer(env: Record<string, string> = {}, variant: Ser
         ADMIN_EMAIL: ADMIN.email,
         ADMIN_PASSWORD: ADMIN.password,
         LOGIN_RATE_LIMIT: '10000',
+        REGISTER_RATE_LIMIT: '10000',
         ...env,
       },
       stdio: ['ignore', 'inherit', 'inherit'],

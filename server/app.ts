@@ -4,11 +4,15 @@ import helmet from 'helmet';
 import { authRoutes } from './auth/routes.js';
 import { adminBookingRoutes, bookingRoutes, catalogueRoutes } from './bookings/routes.js';
 import { errorHandler, unknownRoute } from './http/errors.js';
+import { bodyIdleTimeout } from './http/body-timeout.js';
 import { requestLogging } from './http/logging.js';
 import { healthRoutes, metricsRoute } from './health/routes.js';
 import { adminInvoiceRoutes } from './invoices/admin-routes.js';
 import { invoiceRoutes } from './invoices/routes.js';
 import type { Runtime } from './runtime.js';
+import { UrlSigner } from './files/signed-urls.js';
+import { UploadAccess } from './uploads/access.js';
+import { UploadQuota } from './uploads/quota.js';
 import { uploadRoutes } from './uploads/routes.js';
 
 export function createApp(rt: Runtime): express.Express {
@@ -20,10 +24,20 @@ export function createApp(rt: Runtime): express.Express {
   app.use(requestLogging(rt.logger));
   app.use(rt.metrics.timing);
   app.use(helmet({ crossOriginResourcePolicy: { policy: 'same-site' } }));
+  app.use(bodyIdleTimeout(rt.config.bodyIdleTimeoutMs));
 
   // What the routers are built from: the runtime, plus the guard that refuses heavy work (uploads,
   // invoices, exports) under memory pressure. Each router's Deps names the parts it uses.
-  const deps = { ...rt, heavyGuard: rt.memoryGuard.heavyRoutes };
+  const deps = {
+    ...rt,
+    heavyGuard: rt.memoryGuard.heavyRoutes,
+    access: new UploadAccess(
+      rt.config.uploads.access,
+      rt.tokens,
+      new UrlSigner(rt.config.auth.jwtSecret, rt.config.uploads.signedUrlTtlSeconds),
+    ),
+    quota: new UploadQuota(rt.db, rt.config.uploads.quotaBytes, rt.config.uploads.atOnce),
+  };
   // First: uploaded images are the most frequent requests (the web app embeds them), and each
   // router passed on the way costs a path match.
   app.use(

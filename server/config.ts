@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import proxyaddr from 'proxy-addr';
 import { z } from 'zod';
 import { isGstin, stateByCode } from './bookings/gst.js';
 
@@ -20,7 +21,18 @@ const schema = z
     PORT: int(0, 65535).default(8002),
     HOST: z.string().default('0.0.0.0'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    TRUST_PROXY: z.string().default('loopback'),
+    TRUST_PROXY: z
+      .string()
+      .default('loopback')
+      .transform((value, ctx) => {
+        const trust = parseTrustProxy(value);
+        if (trust === undefined)
+          ctx.addIssue({
+            code: 'custom',
+            message: 'must be a hop count (1), true, false, or addresses/subnets (loopback, 10.0.0.0/8, ...)',
+          });
+        return trust ?? false;
+      }),
     DATA_DIR: z.string().default('./data'),
     DATABASE_URL: z
       .string()
@@ -35,6 +47,7 @@ const schema = z
       .regex(/^\d+(b|kb|mb)$/i, 'like 100kb')
       .default('100kb'),
     REQUEST_TIMEOUT_MS: int(1000).default(15 * 60_000),
+    BODY_IDLE_TIMEOUT_MS: int(100).default(30_000),
     SHUTDOWN_TIMEOUT_MS: int(0).default(25_000),
     SERVER_NICE: int(-20, 0).default(0),
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
@@ -44,6 +57,7 @@ const schema = z
       .default('12h'),
     LOGIN_RATE_LIMIT: int(1).default(20),
     LOGIN_RATE_WINDOW_MS: int(1000).default(15 * 60_000),
+    REGISTER_RATE_LIMIT: int(1).default(10),
     ADMIN_EMAIL: z.email().optional(),
     ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
     SUPPLIER_NAME: z.string().min(1).default('Acme Tax Consultants LLP'),
@@ -60,7 +74,10 @@ const schema = z
     UPLOAD_DIR: z.string().optional(),
     UPLOAD_IMAGE_MAX_BYTES: int(1).default(20 * MiB),
     UPLOAD_VIDEO_MAX_BYTES: int(1).default(512 * MiB),
-    UPLOADS_REQUIRE_AUTH: bool.default(false),
+    UPLOADS_ACCESS: z.enum(['private', 'public']).default('private'),
+    SIGNED_URL_TTL_S: int(10, 7 * 86_400).default(3600),
+    UPLOAD_QUOTA_MB: int(1).default(2048),
+    UPLOADS_AT_ONCE: int(1, 100).default(2),
     UPLOADS_MEMORY_CACHE_MB: int(0, 100_000).default(8),
     UPLOAD_GC_EVERY_MB: int(0, 100_000).default(8),
     PDF_WORKERS: int(1, 16).default(2),
@@ -95,6 +112,28 @@ const schema = z
       issue('ADMIN_EMAIL', 'ADMIN_EMAIL and ADMIN_PASSWORD go together');
   });
 
+export type TrustProxy = number | boolean | string[];
+
+/**
+ * TRUST_PROXY as Express means it: digits are a hop count (Heroku's router is 1), `true`/`false`
+ * booleans, anything else a comma-separated list of addresses, subnets or proxy-addr's names
+ * (loopback, linklocal, uniquelocal). Passing the string "1" to Express would read it as the address
+ * 0.0.0.1. Undefined when the value is none of these.
+ */
+export function parseTrustProxy(value: string): TrustProxy | undefined {
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v);
+  if (v === 'true' || v === 'false') return v === 'true';
+  const list = v.split(',').map((s) => s.trim());
+  if (list.some((s) => s === '')) return undefined;
+  try {
+    proxyaddr.compile(list);
+    return list;
+  } catch {
+    return undefined;
+  }
+}
+
 export type Database = { kind: 'sqlite'; filename: string } | { kind: 'mysql'; url: string };
 
 export interface Config {
@@ -102,17 +141,27 @@ export interface Config {
   port: number;
   host: string;
   logLevel: string;
-  trustProxy: string;
+  /** Express `trust proxy`: a hop count, a boolean, or the addresses and subnets of trusted proxies. */
+  trustProxy: TrustProxy;
   dataDir: string;
   database: Database;
   /** MySQL: how long a request waits for a connection, and for one query, before 503 database_unavailable. */
   dbPool: { min: number; max: number; acquireTimeoutMs: number; queryTimeoutMs: number };
   bodyLimit: string;
   requestTimeoutMs: number;
+  /** A request body with no byte for this long ends with 408. */
+  bodyIdleTimeoutMs: number;
   shutdownTimeoutMs: number;
   /** Niceness the server takes at start-up where allowed (process-priority.ts); 0 leaves it. */
   serverNice: number;
-  auth: { jwtSecret: string; jwtTtl: string; loginRateLimit: number; loginRateWindowMs: number };
+  auth: {
+    jwtSecret: string;
+    jwtTtl: string;
+    loginRateLimit: number;
+    loginRateWindowMs: number;
+    /** Registrations per client per LOGIN_RATE_WINDOW_MS. */
+    registerRateLimit: number;
+  };
   admin?: { email: string; password: string };
   supplier: { name: string; address: string; gstin: string; state: string };
   invoicePrefix: string;
@@ -120,7 +169,16 @@ export interface Config {
     dir: string;
     imageMaxBytes: number;
     videoMaxBytes: number;
-    requireAuth: boolean;
+    /**
+     * private: the owner and admins read a file, with their bearer token or a signed URL;
+     * public: anyone with the name, cached for good by any cache (names are never reused).
+     */
+    access: 'private' | 'public';
+    /** How long a signed file URL works. */
+    signedUrlTtlSeconds: number;
+    /** Bytes a customer's uploads may take in all, and how many may run at once (admins: no limit). */
+    quotaBytes: number;
+    atOnce: number;
     /** Small files (up to 64 KiB each) served from memory, this many bytes in all (0: none). */
     memoryCacheBytes: number;
     /** A minor collection after this many upload bytes, freeing the dead body chunks (0: never). */
@@ -182,6 +240,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     bodyLimit: e.BODY_LIMIT,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    bodyIdleTimeoutMs: e.BODY_IDLE_TIMEOUT_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     serverNice: e.SERVER_NICE,
     auth: {
@@ -189,6 +248,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       jwtTtl: e.JWT_TTL,
       loginRateLimit: e.LOGIN_RATE_LIMIT,
       loginRateWindowMs: e.LOGIN_RATE_WINDOW_MS,
+      registerRateLimit: e.REGISTER_RATE_LIMIT,
     },
     admin: e.ADMIN_EMAIL && e.ADMIN_PASSWORD ? { email: e.ADMIN_EMAIL, password: e.ADMIN_PASSWORD } : undefined,
     supplier: { name: e.SUPPLIER_NAME, address: e.SUPPLIER_ADDRESS, gstin: e.SUPPLIER_GSTIN, state: e.SUPPLIER_STATE },
@@ -197,7 +257,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       dir: resolve(e.UPLOAD_DIR ?? join(dataDir, 'uploads')),
       imageMaxBytes: e.UPLOAD_IMAGE_MAX_BYTES,
       videoMaxBytes: e.UPLOAD_VIDEO_MAX_BYTES,
-      requireAuth: e.UPLOADS_REQUIRE_AUTH,
+      access: e.UPLOADS_ACCESS,
+      signedUrlTtlSeconds: e.SIGNED_URL_TTL_S,
+      quotaBytes: e.UPLOAD_QUOTA_MB * MiB,
+      atOnce: e.UPLOADS_AT_ONCE,
       memoryCacheBytes: e.UPLOADS_MEMORY_CACHE_MB * MiB,
       gcEveryBytes: e.UPLOAD_GC_EVERY_MB * MiB,
     },

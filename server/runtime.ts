@@ -1,7 +1,7 @@
 // Everything the app depends on, opened in order and closed in reverse. index.ts and the tests
 // both start the same runtime, so what is tested is what runs.
 import type { Logger } from 'pino';
-import { ensureAdmin } from './auth/users.js';
+import { ensureAdmin, tokenHolder } from './auth/users.js';
 import { TokenService } from './auth/tokens.js';
 import { seedCatalogue } from './bookings/catalogue.js';
 import type { Config } from './config.js';
@@ -41,7 +41,7 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
   const db = await openDb(config);
   await seedCatalogue(db);
   if (config.admin) await ensureAdmin(db, config.admin);
-  const tokens = new TokenService(config.auth.jwtSecret, config.auth.jwtTtl);
+  const tokens = new TokenService(config.auth.jwtSecret, config.auth.jwtTtl, (id) => tokenHolder(db, id));
   const metrics = new Metrics();
   const storage =
     overrides.storage ??

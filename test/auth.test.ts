@@ -116,8 +116,11 @@ for (const kind of DB_KINDS) {
 describe('token verification cache', () => {
   it('refuses a cached token once it expires, and never caches a refused one', async () => {
     const { TokenService } = await import('../server/auth/tokens.js');
-    const tokens = new TokenService('cache-secret-cache-secret-cache-secret-01', '1s');
-    const token = await tokens.sign({ id: 7, role: 'customer' });
+    const tokens = new TokenService('cache-secret-cache-secret-cache-secret-01', '1s', async () => ({
+      role: 'customer',
+      tokenVersion: 0,
+    }));
+    const token = await tokens.sign({ id: 7, tokenVersion: 0 });
     expect(await tokens.verify(token)).to.deep.equal({ id: 7, role: 'customer' });
     expect(await tokens.verify(token)).to.deep.equal({ id: 7, role: 'customer' }); // served from the cache
     const forged = token.slice(0, -2) + (token.endsWith('AA') ? 'BB' : 'AA');

@@ -4,7 +4,7 @@ import request from 'supertest';
 import { freeSpace } from '../server/health/disk.js';
 import { mediaChunks } from '../tools/media.js';
 import { multipartLength, newBoundary, upload } from '../tools/multipart.js';
-import { registerCustomer, withContext, type TestContext } from './helpers/context.js';
+import { loginAdmin, registerCustomer, withContext, type TestContext } from './helpers/context.js';
 import { filesIn, listen } from './helpers/server.js';
 
 const MiB = 1024 * 1024;
@@ -29,7 +29,10 @@ describe('disk space', () => {
   it('reports each file system it writes to in readiness and as Prometheus gauges, warning below the floor', async () => {
     // A floor no disk has: every place is below it.
     await withContext({ DISK_FREE_FLOOR_MB: String(1024 ** 3) }, async (ctx) => {
-      const ready = await request(ctx.app).get('/api/health/ready').expect(200);
+      const ready = await request(ctx.app)
+        .get('/api/health/ready')
+        .set('Authorization', await loginAdmin(ctx.app))
+        .expect(200);
       expect(ready.body.disk.status).to.equal('warning');
       expect(ready.body.disk.filesystems.map((f: { use: string }) => f.use)).to.deep.equal([
         'data',
@@ -47,7 +50,10 @@ describe('disk space', () => {
       expect(metrics.text).to.match(/^disk_total_bytes\{use="pdfTmp"\} [1-9]\d*$/m);
     });
     await withContext({ DISK_FREE_FLOOR_MB: '1' }, async (ctx) => {
-      const ready = await request(ctx.app).get('/api/health/ready').expect(200);
+      const ready = await request(ctx.app)
+        .get('/api/health/ready')
+        .set('Authorization', await loginAdmin(ctx.app))
+        .expect(200);
       expect(ready.body.disk.status).to.equal('ok');
     });
   });

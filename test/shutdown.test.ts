@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { get } from 'node:http';
 import { mediaChunks, mediaSha256 } from '../tools/media.js';
 import { upload } from '../tools/multipart.js';
-import { startChildServer, type ChildServer } from './helpers/child-server.js';
+import { operatorHeaders, startChildServer, type ChildServer } from './helpers/child-server.js';
 import { filesIn, processAlive, mainThreadNice } from './helpers/server.js';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -36,7 +36,9 @@ async function prepare(server: ChildServer): Promise<{ fileUrl: string; chromium
   const invoice = await fetch(`${server.url}/api/bookings/${booking.id}/invoice`, { headers: { Authorization: auth } });
   expect(invoice.status).to.equal(200);
   await invoice.arrayBuffer();
-  const health = await fetch(`${server.url}/api/health`).then((r) => r.json() as Promise<any>);
+  const health = await fetch(`${server.url}/api/health`, { headers: operatorHeaders }).then(
+    (r) => r.json() as Promise<any>,
+  );
   return { fileUrl: `${server.url}${uploaded.body.url}`, chromiumPid: health.pdf.browser.pid };
 }
 

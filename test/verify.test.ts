@@ -1,8 +1,56 @@
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer as createTlsServer } from 'node:tls';
 import { verify, type CheckResult } from '../tools/verify/checks.js';
 import { ADMIN } from './helpers/context.js';
-import { startChildServer, type ChildServer } from './helpers/child-server.js';
+import { operatorHeaders, startChildServer, type ChildServer } from './helpers/child-server.js';
+
+/** TLS in front of a plain HTTP port, as a platform's router is, with a self-signed certificate for 127.0.0.1. */
+async function tlsTerminator(port: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'verify-tls-'));
+  const [keyFile, certFile] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+    ],
+    { stdio: 'ignore' },
+  );
+  const server = createTlsServer({ key: readFileSync(keyFile), cert: readFileSync(certFile) }, (client) => {
+    const upstream = connect(Number(port), '127.0.0.1');
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    certFile,
+    close: async () => {
+      await new Promise((resolve) => server.close(resolve));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
 
 const byId = (results: CheckResult[]) => Object.fromEntries(results.map((r) => [r.id, r]));
 
@@ -37,23 +85,48 @@ describe('npm run verify (deployment checklist)', function () {
       const failed = results.filter((r) => !r.ok);
       expect(failed, JSON.stringify(failed, null, 2)).to.deep.equal([]);
       // The uploads it made are gone again.
-      const ready = await fetch(`${server.url}/api/health/ready`).then((r) => r.json() as Promise<any>);
+      const ready = await fetch(`${server.url}/api/health/ready`, { headers: operatorHeaders }).then(
+        (r) => r.json() as Promise<any>,
+      );
       expect(ready.tempFiles).to.deep.equal({ pdf: 0, uploadsInProgress: 0 });
     });
 
     it('prints one line per check and a summary from the CLI, and --json', () => {
-      const run = (...args: string[]) =>
+      const run = (password: string, ...args: string[]) =>
         spawnSync(process.execPath, ['--import', 'tsx', 'tools/verify/cli.ts', '--url', server.url, ...args], {
           encoding: 'utf8',
-          env: { ...process.env, ADMIN_EMAIL: '', ADMIN_PASSWORD: '' },
+          env: { ...process.env, ADMIN_EMAIL: '', ADMIN_PASSWORD: password },
         });
-      const json = run('--email', ADMIN.email, '--password', ADMIN.password, '--json');
+      // The password comes from the environment: the command line takes none.
+      const json = run(ADMIN.password, '--email', ADMIN.email, '--json');
       expect(json.status, json.stderr).to.equal(0);
       const report = JSON.parse(json.stdout);
       expect(report.summary).to.include({ passed: 16, failed: 0 });
-      const wrong = run('--email', ADMIN.email, '--password', 'not-the-password');
+      const wrong = run('not-the-password', '--email', ADMIN.email);
       expect(wrong.status).to.equal(2);
       expect(wrong.stderr).to.contain('admin credentials refused: 401');
+    });
+
+    it('speaks https: every check passes through a TLS terminator in front of the server', async () => {
+      const tls = await tlsTerminator(new URL(server.url).port);
+      try {
+        const run = spawn(
+          process.execPath,
+          ['--import', 'tsx', 'tools/verify/cli.ts', '--url', tls.url, '--email', ADMIN.email, '--json'],
+          { env: { ...process.env, ADMIN_PASSWORD: ADMIN.password, NODE_EXTRA_CA_CERTS: tls.certFile } },
+        );
+        let stdout = '';
+        let stderr = '';
+        run.stdout.on('data', (c) => (stdout += c));
+        run.stderr.on('data', (c) => (stderr += c));
+        const [code] = (await once(run, 'exit')) as [number];
+        expect(code, stderr).to.equal(0);
+        const report = JSON.parse(stdout);
+        expect(report.url).to.match(/^https:/);
+        expect(report.summary).to.include({ passed: 16, failed: 0 });
+      } finally {
+        await tls.close();
+      }
     });
   });
 

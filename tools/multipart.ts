@@ -1,7 +1,8 @@
-// A streaming multipart/form-data upload over node:http: the body is produced as it is sent, so the
+// A streaming multipart/form-data upload over node:http (or node:https): the body is produced as it is sent, so the
 // client's memory stays flat whatever the file size. Used by the tests, the benchmarks and `npm run verify`.
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
 
 export interface UploadPart {
@@ -84,7 +85,7 @@ export function upload(
       ...options.headers,
     };
     if (options.contentLength !== undefined) headers['Content-Length'] = String(options.contentLength);
-    const req = httpRequest(url, { method: 'POST', headers });
+    const req = (url.startsWith('https:') ? httpsRequest : httpRequest)(url, { method: 'POST', headers });
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));

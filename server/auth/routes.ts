@@ -5,44 +5,50 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/connect.js';
 import { conflict, HttpError, notFound, parseInput, sendError, unauthorized } from '../http/errors.js';
 import { authenticate, currentUser } from './middleware.js';
-import { verifyPassword } from './passwords.js';
+import { hashPassword, verifyPassword } from './passwords.js';
 import type { TokenService } from './tokens.js';
-import { createUser, findUserByEmail, findUserById, publicUser, type UserRow } from './users.js';
+import { createUser, findUserByEmail, findUserById, publicUser, revokeTokens, type UserRow } from './users.js';
 
 const email = z.email().max(254);
 const password = z.string().min(8, 'must be at least 8 characters').max(200);
 const registerBody = z.object({ email, password, name: z.string().trim().min(1).max(120) });
 const loginBody = z.object({ email: z.string().max(254), password: z.string().max(200) });
+const passwordBody = z.object({ currentPassword: z.string().max(200), newPassword: password });
 
 export function authRoutes(deps: { db: Db; tokens: TokenService; config: Config }): Router {
   const { db, tokens, config } = deps;
   const router = Router();
-  const session = async (user: UserRow) => ({ token: await tokens.sign(user), user: publicUser(user) });
+  const session = async (user: UserRow) => ({
+    token: await tokens.sign({ id: user.id, tokenVersion: Number(user.token_version) }),
+    user: publicUser(user),
+  });
+  // Each client gets its own bucket per route (express-rate-limit refuses one store for two limiters).
+  const limiter = (what: string, limit = config.auth.loginRateLimit) =>
+    rateLimit({
+      windowMs: config.auth.loginRateWindowMs,
+      limit,
+      standardHeaders: 'draft-7',
+      legacyHeaders: false,
+      handler: (_req, res, _next, options) => {
+        const retryAfter = Math.ceil(options.windowMs / 1000);
+        sendError(
+          res,
+          new HttpError(429, 'too_many_requests', `too many ${what} attempts, try again later`, {
+            'Retry-After': String(retryAfter),
+          }),
+        );
+      },
+    });
 
-  router.post('/register', async (req, res) => {
+  // Open registration costs a 16 MiB scrypt per call: limited per client like login.
+  router.post('/register', limiter('registration', config.auth.registerRateLimit), async (req, res) => {
     const body = parseInput(registerBody, req.body);
     const user = await createUser(db, body);
     if (!user) throw conflict('email_taken', 'an account with this email already exists');
     res.status(201).json(await session(user));
   });
 
-  const loginLimiter = rateLimit({
-    windowMs: config.auth.loginRateWindowMs,
-    limit: config.auth.loginRateLimit,
-    standardHeaders: 'draft-7',
-    legacyHeaders: false,
-    handler: (_req, res, _next, options) => {
-      const retryAfter = Math.ceil(options.windowMs / 1000);
-      sendError(
-        res,
-        new HttpError(429, 'too_many_requests', 'too many login attempts, try again later', {
-          'Retry-After': String(retryAfter),
-        }),
-      );
-    },
-  });
-
-  router.post('/login', loginLimiter, async (req, res) => {
+  router.post('/login', limiter('login'), async (req, res) => {
     const body = parseInput(loginBody, req.body);
     const user = await findUserByEmail(db, body.email);
     // One message for an unknown email and a wrong password, and the same work for both.
@@ -56,6 +62,26 @@ export function authRoutes(deps: { db: Db; tokens: TokenService; config: Config 
     const user = await findUserById(db, currentUser(req).id);
     if (!user) throw notFound('user');
     res.json({ user: publicUser(user) });
+  });
+
+  // A new password revokes every token issued before; the answer carries a fresh one for this client.
+  router.post('/password', authenticate(tokens), limiter('password change'), async (req, res) => {
+    const body = parseInput(passwordBody, req.body);
+    const user = await findUserById(db, currentUser(req).id);
+    if (!user) throw unauthorized('the account no longer exists');
+    if (!(await verifyPassword(body.currentPassword, user.password_hash)))
+      throw unauthorized('the current password is incorrect');
+    const version = await revokeTokens(db, user.id, await hashPassword(body.newPassword));
+    tokens.forget(user.id);
+    res.json(await session({ ...user, token_version: version }));
+  });
+
+  // "Log out everywhere": every token of this account stops working, this one too.
+  router.post('/logout-all', authenticate(tokens), async (req, res) => {
+    const { id } = currentUser(req);
+    await revokeTokens(db, id);
+    tokens.forget(id);
+    res.status(204).end();
   });
 
   return router;

@@ -2,7 +2,7 @@ import type { Db } from '../db/connect.js';
 import { isUniqueViolation } from '../db/connect.js';
 import { nowIso } from '../db/time.js';
 import { hashPassword } from './passwords.js';
-import type { Role } from './tokens.js';
+import type { Role, TokenHolder } from './tokens.js';
 
 export interface UserRow {
   id: number;
@@ -10,6 +10,7 @@ export interface UserRow {
   password_hash: string;
   name: string;
   role: Role;
+  token_version: number;
   created_at: string;
 }
 
@@ -44,6 +45,7 @@ export async function createUser(
     password_hash: await hashPassword(input.password),
     name: input.name,
     role: input.role ?? 'customer',
+    token_version: 0,
     created_at: nowIso(),
   };
   try {
@@ -53,6 +55,21 @@ export async function createUser(
     if (isUniqueViolation(err)) return undefined;
     throw err;
   }
+}
+
+/** A token's holder as TokenService checks it: role and token version, or undefined once deleted. */
+export async function tokenHolder(db: Db, id: number): Promise<TokenHolder | undefined> {
+  const row = await db<UserRow>('users').select('role', 'token_version').where({ id }).first();
+  return row && { role: row.role, tokenVersion: Number(row.token_version) };
+}
+
+/** Revokes every token of the user issued so far (optionally setting a new password hash at once). */
+export async function revokeTokens(db: Db, id: number, passwordHash?: string): Promise<number> {
+  await db('users')
+    .where({ id })
+    .update({ token_version: db.raw('token_version + 1'), ...(passwordHash ? { password_hash: passwordHash } : {}) });
+  const row = await db<UserRow>('users').select('token_version').where({ id }).first();
+  return Number(row?.token_version ?? 0);
 }
 
 /** Makes sure the configured admin exists with the configured password (ADMIN_EMAIL / ADMIN_PASSWORD). */

@@ -65,10 +65,24 @@ export function createDb(config: Pick<Config, 'database' | 'dbPool'>): Db {
   // Every query gets a deadline: on a server that stopped answering (frozen, partitioned) a query would
   // otherwise wait for TCP to give up, minutes past a platform router's 30 s. knex then rejects with
   // KnexTimeoutError (503 database_unavailable) and retires the connection rather than reusing it.
+  db.on('query-error', scrubBoundValues);
   db.on('start', (builder: { _timeout?: number; timeout?: (ms: number) => unknown }) => {
     if (builder._timeout === undefined) builder.timeout?.(dbPool.queryTimeoutMs);
   });
   return db;
+}
+
+/**
+ * Bound values stay inside the database layer. knex is told not to put them in its messages
+ * (compileSqlOnError: false), but mysql2 adds the query with its values inlined (`sql`), and the
+ * server's own message quotes them ("Duplicate entry 'priya@example.com' for key ..."). Both are
+ * scrubbed before the error reaches a log line.
+ */
+function scrubBoundValues(err: { sql?: unknown; message?: string; sqlMessage?: string }): void {
+  delete err.sql;
+  const unquote = (text: string) => text.replace(/'(?:[^'\\]|\\.)*'/g, "'?'");
+  if (typeof err.message === 'string') err.message = unquote(err.message);
+  if (typeof err.sqlMessage === 'string') err.sqlMessage = unquote(err.sqlMessage);
 }
 
 export async function openDb(config: Pick<Config, 'database' | 'dbPool'>): Promise<Db> {

@@ -4,12 +4,14 @@ import type { Knex } from 'knex';
 import * as core from './migrations/001_core.js';
 import * as uploads from './migrations/002_uploads.js';
 import * as invoices from './migrations/003_invoices.js';
+import * as tokenVersions from './migrations/004_token_versions.js';
 
 type Migration = { up(db: Knex): Promise<void>; down(db: Knex): Promise<void> };
 const MIGRATIONS: Record<string, Migration> = {
   '001_core': core,
   '002_uploads': uploads,
   '003_invoices': invoices,
+  '004_token_versions': tokenVersions,
 };
 
 const source: Knex.MigrationSource<string> = {

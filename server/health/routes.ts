@@ -2,7 +2,7 @@
 import { Router, type RequestHandler } from 'express';
 import { timingSafeEqual } from 'node:crypto';
 import { poolStats } from '../db/connect.js';
-import { unauthorized } from '../http/errors.js';
+import { notFound, unauthorized } from '../http/errors.js';
 import type { Runtime } from '../runtime.js';
 
 const startedAt = new Date().toISOString();
@@ -25,26 +25,49 @@ async function checkDatabase(rt: Runtime): Promise<{ ok: boolean; latencyMs: num
   }
 }
 
+/** Whether the caller may see the details: the METRICS_TOKEN bearer, or an admin's token. */
+function detailsAllowed(rt: Runtime): (header: string | undefined) => Promise<boolean> {
+  const metricsToken = rt.config.metricsToken ? Buffer.from(`Bearer ${rt.config.metricsToken}`) : undefined;
+  return async (header) => {
+    if (!header) return false;
+    const given = Buffer.from(header);
+    if (metricsToken && given.length === metricsToken.length && timingSafeEqual(given, metricsToken)) return true;
+    const bearer = /^Bearer (\S+)$/.exec(header)?.[1];
+    if (!bearer) return false;
+    const user = await rt.tokens.verify(bearer);
+    return 'role' in user && user.role === 'admin';
+  };
+}
+
 export function healthRoutes(rt: Runtime): Router {
   const router = Router();
   const noStore: RequestHandler = (_req, res, next) => (res.setHeader('Cache-Control', 'no-store'), next());
   router.use(noStore);
+  const mayDetail = detailsAllowed(rt);
 
-  // Liveness: 200 whenever the process can answer at all.
-  router.get('/', async (_req, res) => {
+  // Liveness: 200 whenever the process can answer at all. Anonymous callers get the states only;
+  // paths, pids and Chromium's last error go to operators (METRICS_TOKEN or an admin).
+  router.get('/', async (req, res) => {
+    const disk = await rt.disk.report();
+    const pdf = rt.renderer.status();
+    if (!(await mayDetail(req.headers.authorization))) {
+      res.json({ status: 'ok', memory: rt.memoryGuard.status, disk: disk.status, pdf: pdf.state });
+      return;
+    }
     res.json({
       status: 'ok',
       startedAt,
       uptimeSeconds: Math.round(process.uptime()),
       database: rt.config.database.kind,
       memory: rt.memoryGuard.status,
-      disk: await rt.disk.report(),
-      pdf: rt.renderer.status(),
+      disk,
+      pdf,
     });
   });
 
-  // Readiness: 503 while draining for shutdown or when the database does not answer.
-  router.get('/ready', async (_req, res) => {
+  // Readiness: 503 while draining for shutdown or when the database does not answer. Anonymous
+  // callers get the status and the failed checks' names; the database's error text is for operators.
+  router.get('/ready', async (req, res) => {
     const [database, pdfTempFiles, pendingUploads, disk] = await Promise.all([
       checkDatabase(rt),
       rt.renderer.countTempFiles(),
@@ -52,8 +75,14 @@ export function healthRoutes(rt: Runtime): Router {
       rt.disk.report(),
     ]);
     const failed = [...(database.ok ? [] : ['database']), ...(rt.draining ? ['draining'] : [])];
-    res.status(failed.length ? 503 : 200).json({
-      status: failed.length ? 'unavailable' : 'ready',
+    const status = failed.length ? 'unavailable' : 'ready';
+    res.status(failed.length ? 503 : 200);
+    if (!(await mayDetail(req.headers.authorization))) {
+      res.json({ status, failed });
+      return;
+    }
+    res.json({
+      status,
       failed,
       checks: { database, draining: rt.draining },
       dbPool: poolStats(rt.db),
@@ -64,9 +93,11 @@ export function healthRoutes(rt: Runtime): Router {
     });
   });
 
-  // A fresh reading (a few /proc reads), so operators and `npm run verify` see the figures of now.
-  router.get('/memory', (_req, res) => {
-    rt.memoryGuard.sample();
+  // The guard's last sample (taken every MEMORY_SAMPLE_INTERVAL_MS): polling this costs no /proc walk.
+  // Figures only (no paths, no errors), so anyone may read them. An operator may ask for a reading
+  // taken now (`?fresh`), as `npm run verify` does to see memory during a single upload.
+  router.get('/memory', async (req, res) => {
+    if (req.query.fresh !== undefined && (await mayDetail(req.headers.authorization))) rt.memoryGuard.sample();
     res.json(rt.memoryGuard.report());
   });
 
@@ -76,6 +107,8 @@ export function healthRoutes(rt: Runtime): Router {
 export function metricsRoute(rt: Runtime): RequestHandler {
   const expected = rt.config.metricsToken ? Buffer.from(`Bearer ${rt.config.metricsToken}`) : undefined;
   return async (req, res) => {
+    // In production the figures are served only to the holder of METRICS_TOKEN.
+    if (!expected && rt.config.env === 'production') throw notFound('metrics (set METRICS_TOKEN)');
     if (expected) {
       const given = Buffer.from(req.headers.authorization ?? '');
       if (given.length !== expected.length || !timingSafeEqual(given, expected))

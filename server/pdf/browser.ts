@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { ChromiumProcess } from './chromium-process.js';
 import type { ChromeExecutable } from './discover.js';
 import { ownedName, sweepStale } from '../shared/temp-files.js';
+import { endOrphanedBrowsers } from './orphans.js';
 
 interface Generation {
   id: number;
@@ -109,7 +110,9 @@ export class BrowserManager {
     readonly executable: ChromeExecutable | undefined,
     private readonly options: { profileRoot: string; restartAfterRenders: number; lean: boolean; logger: Logger },
   ) {
-    // Profiles left by a process that was killed before it could close its browser.
+    // A server killed before it could close its browser left the browser running, and its profile.
+    const ended = endOrphanedBrowsers(options.profileRoot);
+    if (ended) options.logger.warn({ processes: ended }, 'ended Chromium left running by an earlier server');
     sweepStale(options.profileRoot);
   }
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 
 export const ownedName = (suffix: string, prefix = '') => `${prefix}${process.pid}-${randomUUID()}${suffix}`;
 
-function alive(pid: number): boolean {
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -17,6 +17,12 @@ function alive(pid: number): boolean {
 }
 
 /** Creates `dir` and removes entries (named with `prefix`) whose owning process is gone. */
+/** The pid an owned name was made by (its first field), or undefined for another name. */
+export function ownerOf(name: string, prefix = ''): number | undefined {
+  const pid = Number(name.slice(prefix.length).split('-')[0]);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
 export function sweepStale(dir: string, prefix = ''): number {
   mkdirSync(dir, { recursive: true });
   let removed = 0;

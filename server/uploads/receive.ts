@@ -21,6 +21,8 @@ export interface ReceiveOptions {
   storage: Storage;
   maxBytes: number;
   accept: ReadonlySet<string>;
+  /** The answer when the file passes maxBytes (default: 413 payload_too_large naming the limit). */
+  tooLarge?: () => HttpError;
   /** Called with each file's size once stored (metrics). */
   onBytes?: (bytes: number) => void;
 }
@@ -56,15 +58,25 @@ function asHttpError(err: unknown): HttpError {
   return failure;
 }
 
-/** The client's file name, kept as metadata only: no path, no control characters, bounded length. */
+/**
+ * The client's file name, kept as metadata only: no path; no control characters, bidi overrides or
+ * isolates (which can make "invoice\u202Efdp.exe" read as "invoiceexe.pdf"), no angle brackets or
+ * quotes; bounded length.
+ */
 export function sanitizeFilename(raw: string | undefined): string {
   const base = (raw ?? '').normalize('NFC').split(/[/\\]/).pop() ?? '';
   const clean = base
-    .replace(/[\u0000-\u001f\u007f"]/g, '')
+    .replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069<>"]/g, '')
     .replace(/^\.+/, '')
     .trim()
     .slice(0, 200);
   return clean || 'upload';
+}
+
+/** The name a download is saved under: the stored name with the extension of the sniffed type. */
+export function downloadName(originalName: string, sniffedExtension: string): string {
+  const stem = originalName.replace(/\.[^.]*$/, '') || 'upload';
+  return `${stem}.${sniffedExtension}`;
 }
 
 /**
@@ -72,12 +84,16 @@ export function sanitizeFilename(raw: string | undefined): string {
  * listener beside the pipe to storage sees each chunk before it is written, without the extra stream
  * hop a Transform costs (measured: ~20 % of upload throughput here).
  */
-function measure(stream: Readable, max: number): { readonly size: number; readonly sha256: string } {
+function measure(
+  stream: Readable,
+  max: number,
+  overLimit: () => HttpError,
+): { readonly size: number; readonly sha256: string } {
   const hash = createHash('sha256');
   let size = 0;
   stream.on('data', (chunk: Buffer) => {
     size += chunk.length;
-    if (size > max) stream.destroy(tooLarge(max));
+    if (size > max) stream.destroy(overLimit());
     else hash.update(chunk);
   });
   // A 'data' listener starts the flow; nothing may flow before storage has piped the stream somewhere.
@@ -131,8 +147,9 @@ export function receiveUpload(req: Request, options: ReceiveOptions): Promise<Re
       fail(415, 'unsupported_media_type', 'expected multipart/form-data with one file field "file"'),
     );
   }
+  const overLimit = options.tooLarge ?? (() => tooLarge(maxBytes));
   const declared = Number(req.headers['content-length']);
-  if (declared > maxBytes + MULTIPART_OVERHEAD) return Promise.reject(tooLarge(maxBytes));
+  if (declared > maxBytes + MULTIPART_OVERHEAD) return Promise.reject(overLimit());
 
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
@@ -221,7 +238,7 @@ export function receiveUpload(req: Request, options: ReceiveOptions): Promise<Re
           `unsupported file type${type ? ` ${type.mime}` : ''}; accepted: ${[...accept].join(', ')}`,
         );
       }
-      const measured = measure(whole, maxBytes);
+      const measured = measure(whole, maxBytes, overLimit);
       const name = `${randomBytes(16).toString('hex')}.${type.ext}`;
       await storage.put(name, whole);
       options.onBytes?.(measured.size);

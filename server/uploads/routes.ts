@@ -11,7 +11,9 @@ import { servedObject, serveObject, type ServedObject } from '../files/serve.js'
 import { HttpError, notFound, parseInput } from '../http/errors.js';
 import { OBJECT_NAME, type Storage } from '../storage/storage.js';
 import { ACCEPTED_TYPES, UPLOAD_KINDS, type UploadKind } from './kinds.js';
-import { insufficientStorage, receiveUpload } from './receive.js';
+import { filePath, mayRead, type UploadAccess } from './access.js';
+import { quotaExceeded, type UploadQuota } from './quota.js';
+import { downloadName, insufficientStorage, receiveUpload } from './receive.js';
 import { deleteUploadRow, findUpload, insertUpload, publicUpload, uploadsQuery, type UploadRow } from './repository.js';
 
 interface Deps {
@@ -22,19 +24,19 @@ interface Deps {
   disk: DiskMonitor;
   /** Refuses heavy work under memory pressure (503). */
   heavyGuard: RequestHandler;
+  access: UploadAccess;
+  quota: UploadQuota;
   onUploadBytes?: (kind: UploadKind, bytes: number) => void;
 }
-
-const canSee = (user: AuthUser | undefined, row: UploadRow) =>
-  user && (user.role === 'admin' || user.id === row.user_id);
 
 export function uploadRoutes(deps: Deps): Router {
   const { db, tokens, config, storage } = deps;
   const router = Router();
   const required = authenticate(tokens);
-  const readAuth = authenticate(tokens, { required: config.uploads.requireAuth });
-  // Names are never reused, so a file may be cached for good; privately when reading needs a login.
-  const cacheControl = `${config.uploads.requireAuth ? 'private' : 'public'}, max-age=31536000, immutable`;
+  const optional = authenticate(tokens, { required: false });
+  const { access, quota } = deps;
+  /** An upload as its reader sees it: with a URL that reader's browser can use in <img>/<video>. */
+  const present = (row: UploadRow, reader: AuthUser) => ({ ...publicUpload(row), ...access.urlFor(row.name, reader) });
   const describe = (row: UploadRow) =>
     servedObject({
       name: row.name,
@@ -42,9 +44,10 @@ export function uploadRoutes(deps: Deps): Router {
       etag: `"${row.sha256}"`,
       lastModified: new Date(row.created_at),
       contentType: row.content_type,
-      downloadName: row.original_name,
+      // Saved under the client's name with the extension of what the file really is.
+      downloadName: downloadName(row.original_name, row.name.split('.').pop()!),
       inline: row.content_type.startsWith('image/') || row.content_type.startsWith('video/'),
-      cacheControl,
+      cacheControl: 'private, no-cache', // replaced per request by what the reader's access allows
     });
   // Rows never change once written (names are never reused), so serving needs no db round trip after
   // the first request for a name, and its header values are worked out once. Deleting evicts.
@@ -68,40 +71,52 @@ export function uploadRoutes(deps: Deps): Router {
       // Refused before a byte is written when the declared body would leave less than the floor free.
       const declared = Number(req.headers['content-length']) || 0;
       if (!(await deps.disk.hasRoomFor(config.uploads.dir, declared))) throw insufficientStorage();
-      // On failure the error handler answers and closes the connection if the body was left unread.
-      const file = await receiveUpload(req, {
-        storage,
-        maxBytes: maxBytes[kind],
-        accept: ACCEPTED_TYPES[kind],
-        onBytes: (bytes) => deps.onUploadBytes?.(kind, bytes),
-      });
+      const user = currentUser(req);
+      const slot = await quota.begin(user, declared);
       try {
-        const row = await insertUpload(db, currentUser(req).id, kind, file);
-        const body = publicUpload(row);
-        res.status(201).location(body.url).json(body);
-      } catch (err) {
-        await storage.delete(file.name);
-        throw err;
+        // On failure the error handler answers and drains what the client still sends.
+        const overQuota = slot.remaining < maxBytes[kind];
+        const file = await receiveUpload(req, {
+          storage,
+          maxBytes: Math.min(maxBytes[kind], slot.remaining),
+          tooLarge: overQuota ? () => quotaExceeded(config.uploads.quotaBytes) : undefined,
+          accept: ACCEPTED_TYPES[kind],
+          onBytes: (bytes) => deps.onUploadBytes?.(kind, bytes),
+        });
+        try {
+          const row = await insertUpload(db, user.id, kind, file);
+          res.status(201).location(filePath(row.name)).json(present(row, user));
+        } catch (err) {
+          await storage.delete(file.name);
+          throw err;
+        }
+      } finally {
+        slot.release();
       }
     });
   }
 
   router.get('/', required, async (req, res) => {
     const q = parseInput(pageQuery, req.query);
-    const page = await pageByIdDesc<UploadRow>(uploadsQuery(db, currentUser(req).id), 'id', q.limit, q.cursor);
-    res.json({ items: page.items.map(publicUpload), nextCursor: page.nextCursor });
+    const user = currentUser(req);
+    const page = await pageByIdDesc<UploadRow>(uploadsQuery(db, user.id), 'id', q.limit, q.cursor);
+    res.json({
+      items: page.items.map((row) => present(row, user)),
+      nextCursor: page.nextCursor,
+      usage: await quota.usage(user),
+    });
   });
 
-  router.get('/:name', readAuth, async (req, res) => {
+  router.get('/:name', optional, async (req, res) => {
     const found = await lookup(String(req.params.name));
-    // With UPLOADS_REQUIRE_AUTH a stranger's file looks missing, exactly like an unknown name.
-    if (!found || (config.uploads.requireAuth && !canSee(req.user, found.row))) throw notFound('file');
-    await serveObject(req, res, fileBytes, found.served);
+    if (!found) throw notFound('file');
+    const cacheControl = await access.check(req, found.row);
+    await serveObject(req, res, fileBytes, { ...found.served, cacheControl });
   });
 
   router.delete('/:name', required, async (req, res) => {
     const row = (await lookup(String(req.params.name)))?.row;
-    if (!row || !canSee(req.user, row)) throw notFound('file');
+    if (!row || !mayRead(req.user, row)) throw notFound('file');
     await deleteUploadRow(db, row.id);
     cache.delete(row.name);
     fileBytes.forget(row.name);

@@ -23,11 +23,21 @@ export interface ChildServer {
   stop(): Promise<void>;
 }
 
-export async function startChildServer(env: Record<string, string> = {}): Promise<ChildServer> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'booking-core-child-'));
+/** Child servers' METRICS_TOKEN: the bearer that shows health details and /metrics. */
+export const METRICS_TOKEN = 'child-metrics-token-0123456789';
+export const operatorHeaders = { Authorization: `Bearer ${METRICS_TOKEN}` };
+
+export async function startChildServer(
+  env: Record<string, string> = {},
+  /** An existing DATA_DIR (a restart after a crash); a fresh one by default. */
+  dataDir = mkdtempSync(join(tmpdir(), 'booking-core-child-')),
+): Promise<ChildServer> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/index.ts'], {
-    env: { ...process.env, ...testEnv(dataDir, { LOG_LEVEL: 'info', PORT: String(port), HOST: '127.0.0.1', ...env }) },
+    env: {
+      ...process.env,
+      ...testEnv(dataDir, { LOG_LEVEL: 'info', PORT: String(port), HOST: '127.0.0.1', METRICS_TOKEN, ...env }),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

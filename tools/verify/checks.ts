@@ -53,6 +53,7 @@ export async function verify(options: VerifyOptions): Promise<CheckResult[]> {
   try {
     admin = `Bearer ${options.token ?? (await client.json('/api/auth/login', { method: 'POST', body: { email: options.email, password: options.password } })).token}`;
     const me = await client.json('/api/auth/me', { auth: admin });
+    client.operator = admin;
     if (me.user.role !== 'admin') throw new VerifyAbort(`${me.user.email} is not an admin`);
   } catch (err) {
     if (err instanceof VerifyAbort) throw err;
@@ -78,7 +79,7 @@ export async function verify(options: VerifyOptions): Promise<CheckResult[]> {
     },
   });
   const baseline = {
-    tempFiles: (await client.json('/api/health/ready').catch((e: ApiError) => e)).tempFiles?.pdf ?? 0,
+    tempFiles: (await client.json('/api/health/ready', { auth: admin }).catch((e: ApiError) => e)).tempFiles?.pdf ?? 0,
     /** Chromium's process count once idle after rendering (workers keep their pages open). */
     chromium: 0,
   };
@@ -170,7 +171,7 @@ export async function verify(options: VerifyOptions): Promise<CheckResult[]> {
       const pages = res.status === 200 ? await pdfPages(bytes) : 0;
       let tempFiles = -1;
       for (let i = 0; i < 20 && tempFiles !== baseline.tempFiles; i++) {
-        tempFiles = (await client.json('/api/health/ready')).tempFiles.pdf;
+        tempFiles = (await client.json('/api/health/ready', { auth: admin })).tempFiles.pdf;
         if (tempFiles !== baseline.tempFiles) await new Promise((r) => setTimeout(r, 100));
       }
       record(
@@ -185,7 +186,7 @@ export async function verify(options: VerifyOptions): Promise<CheckResult[]> {
   };
   await invoiceCheck('4', 'Customer invoice download', `/api/bookings/${booking.id}/invoice`, customer);
   await invoiceCheck('5', 'Admin invoice download', `/api/admin/bookings/${booking.id}/invoice`, admin);
-  baseline.chromium = (await client.json('/api/health/memory')).chromium.processes;
+  baseline.chromium = (await client.memory()).chromium.processes;
 
   // 6-10: serving the largest stored file
   const large = [video.res, image.res].find((r) => r.status === 201);
@@ -251,7 +252,7 @@ export async function verify(options: VerifyOptions): Promise<CheckResult[]> {
 
   // 11: memory report
   try {
-    const m = await client.json('/api/health/memory');
+    const m = await client.memory();
     const ok =
       [m.total, m.used, m.available].every((n) => typeof n === 'number' && n >= 0) &&
       ['ok', 'warning', 'critical'].includes(m.status);
@@ -268,7 +269,8 @@ export async function verify(options: VerifyOptions): Promise<CheckResult[]> {
     const all = await Promise.all(
       Array.from({ length: 5 }, () =>
         upload(client.url('/api/uploads/video'), [{ filename: 'verify.mp4', content: mediaChunks('mp4', 50 * MiB) }], {
-          headers: { Authorization: customer },
+          // As the admin: a customer may run only UPLOADS_AT_ONCE uploads at once; admins have no limit.
+          headers: { Authorization: admin },
           onProgress: (() => {
             let last = 0;
             return (n: number) => {
@@ -318,19 +320,17 @@ export async function verify(options: VerifyOptions): Promise<CheckResult[]> {
 
   // Clean up what was created, then the stability items.
   for (const name of created)
-    await client
-      .fetch(`/api/uploads/${name}`, { method: 'DELETE', headers: { Authorization: customer } })
-      .catch(() => {});
+    await client.fetch(`/api/uploads/${name}`, { method: 'DELETE', headers: { Authorization: admin } }).catch(() => {});
   await client
     .json(`/api/admin/bookings/${booking.id}`, { method: 'PATCH', auth: admin, body: { status: 'cancelled' } })
     .catch(() => {});
 
-  let ready = await client.json('/api/health/ready').catch(() => undefined);
-  let chromium = (await client.json('/api/health/memory')).chromium.processes;
+  let ready = await client.json('/api/health/ready', { auth: admin }).catch(() => undefined);
+  let chromium = (await client.memory()).chromium.processes;
   for (let i = 0; i < 50 && (ready?.tempFiles?.pdf !== baseline.tempFiles || chromium > baseline.chromium); i++) {
     await new Promise((r) => setTimeout(r, 100));
-    ready = await client.json('/api/health/ready').catch(() => undefined);
-    chromium = (await client.json('/api/health/memory')).chromium.processes;
+    ready = await client.json('/api/health/ready', { auth: admin }).catch(() => undefined);
+    chromium = (await client.memory()).chromium.processes;
   }
   record(
     'S1',

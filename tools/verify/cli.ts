@@ -1,11 +1,28 @@
-// npm run verify -- --url http://127.0.0.1:8002 --email ADMIN --password ... [--token T] [--json]
+// npm run verify -- --url https://staging.example.com --email ADMIN [--token T] [--json]
+// The admin password comes from ADMIN_PASSWORD or a prompt, never the command line (where `ps` and the
+// shell's history would keep it).
+import { createInterface } from 'node:readline';
+import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { verify, VerifyAbort, type CheckResult } from './checks.js';
 
-const USAGE = `usage: npm run verify -- --url URL (--email ADMIN_EMAIL --password ADMIN_PASSWORD | --token ADMIN_TOKEN) [--json]
+const USAGE = `usage: npm run verify -- --url URL (--email ADMIN_EMAIL | --token ADMIN_TOKEN) [--json]
 
-Runs the deployment checklist against a running booking-core server and exits non-zero if any check fails.
-Defaults: --url http://127.0.0.1:8002; --email/--password from ADMIN_EMAIL/ADMIN_PASSWORD.`;
+Runs the deployment checklist against a running booking-core server (http or https) and exits non-zero
+if any check fails. Defaults: --url http://127.0.0.1:8002; --email from ADMIN_EMAIL. The password is
+read from ADMIN_PASSWORD, or asked for on the terminal.`;
+
+/** Asks for the password on the terminal without echoing it. */
+async function promptPassword(): Promise<string | undefined> {
+  if (!process.stdin.isTTY) return undefined;
+  process.stderr.write('admin password: ');
+  const muted = new Writable({ write: (_chunk, _enc, done) => done() });
+  const rl = createInterface({ input: process.stdin, output: muted, terminal: true });
+  const answer = await new Promise<string>((resolve) => rl.question('', resolve));
+  rl.close();
+  process.stderr.write('\n');
+  return answer;
+}
 
 function print(results: CheckResult[]): void {
   for (const r of results) console.log(`${r.ok ? '✓' : '✗'} ${r.id.padStart(2)}. ${r.name}: ${r.figure}`);
@@ -16,7 +33,6 @@ async function main(): Promise<number> {
     options: {
       url: { type: 'string', default: 'http://127.0.0.1:8002' },
       email: { type: 'string', default: process.env.ADMIN_EMAIL },
-      password: { type: 'string', default: process.env.ADMIN_PASSWORD },
       token: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -26,7 +42,8 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  if (!values.token && !(values.email && values.password)) {
+  const password = values.token ? undefined : process.env.ADMIN_PASSWORD || (await promptPassword());
+  if (!values.token && !(values.email && password)) {
     console.error(`booking-core verify: admin credentials are needed\n${USAGE}`);
     return 2;
   }
@@ -38,7 +55,7 @@ async function main(): Promise<number> {
     const results = await verify({
       url: values.url!,
       email: values.email,
-      password: values.password,
+      password,
       token: values.token,
       progress,
     });

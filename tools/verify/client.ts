@@ -1,7 +1,8 @@
 // The verifier's HTTP client: JSON calls, streamed downloads with hashing, and a poller that watches
 // /api/health/memory while a long step runs. It never holds a large body in memory.
 import { createHash } from 'node:crypto';
-import { get } from 'node:http';
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
 
 export class ApiError extends Error {
   constructor(
@@ -20,6 +21,8 @@ export interface Seen {
 
 export class Client {
   readonly seen: Seen = { statuses: [] };
+  /** The admin's bearer, once logged in: it shows health details and fresh memory readings. */
+  operator?: string;
   constructor(readonly baseUrl: string) {}
 
   url(path: string): string {
@@ -30,6 +33,11 @@ export class Client {
     const res = await fetch(this.url(path), init);
     this.seen.statuses.push(res.status);
     return res;
+  }
+
+  /** A memory reading taken now (an operator's `?fresh`), not the guard's last sample. */
+  memory<T = any>(): Promise<T> {
+    return this.json('/api/health/memory?fresh=1', { auth: this.operator });
   }
 
   /** A JSON call; a non-2xx answer throws ApiError with the server's error code. */
@@ -47,12 +55,13 @@ export class Client {
 
   /**
    * Streams a body, returning its status, headers, size, sha256 and (optionally) its first bytes.
-   * Plain node:http, not fetch: fetch adds "Cache-Control: no-cache" to conditional requests, which
+   * Plain node:http(s), not fetch: fetch adds "Cache-Control: no-cache" to conditional requests, which
    * (rightly) makes a server ignore If-None-Match.
    */
   download(path: string, headers: Record<string, string> = {}, keepBytes = 0) {
     return new Promise<{ status: number; headers: Map<string, string>; size: number; sha256: string; head: Buffer }>(
       (resolve, reject) => {
+        const get = this.baseUrl.startsWith('https:') ? httpsGet : httpGet;
         get(this.url(path), { headers }, (res) => {
           this.seen.statuses.push(res.statusCode!);
           const hash = createHash('sha256');
@@ -93,7 +102,7 @@ export interface MemoryWatch {
  * the server's own; the verifier's memory never enters them.
  */
 export async function watchMemory(client: Client, everyMs = 100): Promise<{ stop(): Promise<MemoryWatch> }> {
-  const first = await client.json('/api/health/memory');
+  const first = await client.memory();
   const watch: MemoryWatch = {
     startRss: first.process.rss,
     maxRss: first.process.rss,
@@ -108,7 +117,7 @@ export async function watchMemory(client: Client, everyMs = 100): Promise<{ stop
       const health = await client.fetch('/api/health').catch(() => undefined);
       await health?.arrayBuffer();
       watch.maxHealthMs = Math.max(watch.maxHealthMs, health?.ok ? performance.now() - started : Infinity);
-      const m = await client.json('/api/health/memory').catch(() => undefined);
+      const m = await client.memory().catch(() => undefined);
       if (m) {
         watch.maxRss = Math.max(watch.maxRss, m.process.rss);
         watch.maxPercent = Math.max(watch.maxPercent, m.percent);
