@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { mediaStream } from '../tools/media.js';
 import {
+  adminToken,
   booking,
   cannonLoad,
   curlGets,
@@ -17,6 +18,7 @@ import {
   customer,
   fmt,
   get,
+  json,
   MiB,
   serverMemory,
   startServer,
@@ -64,6 +66,17 @@ export async function benchSoak(): Promise<void> {
     const running = () => performance.now() < deadline;
     const counts = { uploads: 0, invoices: 0, ranges: 0, lists: 0, errors: 0 };
     const samples: { minute: number; node: number; chromium: number }[] = [];
+    // Where node's memory is, every 30 s: its own heap, buffers outside it, and the rest (PDF worker
+    // threads' heaps, native allocations), from a fresh reading of the server's memory report.
+    const operator = await adminToken(server.url);
+    const breakdown: { minute: number; heapUsed: number; external: number; rss: number }[] = [];
+    const readBreakdown = async () => {
+      const m = (await json(`${server.url}/api/health/memory?fresh=1`, { auth: operator })) as {
+        process: { heapUsed: number; external: number; rss: number };
+      };
+      breakdown.push({ minute: (performance.now() - started) / 60_000, ...m.process });
+    };
+    const breakdownTimer = setInterval(() => void readBreakdown().catch(() => {}), 30_000);
     const sampler = setInterval(() => {
       const m = serverMemory(server.pid);
       samples.push({ minute: (performance.now() - started) / 60_000, node: m.nodePss, chromium: m.chromePss });
@@ -103,6 +116,7 @@ export async function benchSoak(): Promise<void> {
     };
     await Promise.all([uploads(), invoices(), invoices(), ranges(), lists()]);
     clearInterval(sampler);
+    clearInterval(breakdownTimer);
 
     const tempLeft =
       readdirSync(join(server.dataDir, 'pdf-tmp')).length +
@@ -129,6 +143,25 @@ export async function benchSoak(): Promise<void> {
       row('Chromium tree', (s) => s.chromium),
       row('sum', sum),
     ]);
+    // Node's figures at the first reading after warm-up and at the last, to see which one moves.
+    const after = breakdown.filter((b) => b.minute >= Math.max(1, minutes / 5));
+    if (after.length >= 2) {
+      const [a, b] = [after[0]!, after[after.length - 1]!];
+      const keys = [
+        ['RSS', 'rss'],
+        ['V8 heap used (main thread)', 'heapUsed'],
+        ['external (buffers outside the heap)', 'external'],
+      ] as const;
+      table(
+        'Long soak: node process, first reading after warm-up and last',
+        keys.map(([what, k]) => ({
+          figure: what,
+          [`minute ${a.minute.toFixed(0)}`]: fmt.mib(a[k]),
+          [`minute ${b.minute.toFixed(0)}`]: fmt.mib(b[k]),
+          change: fmt.deltaMib(b[k] - a[k]),
+        })),
+      );
+    }
     table('Long soak targets', [
       verdict('PSS sum average < 400 MiB', avg(sum) < 400 * MiB, fmt.mib(avg(sum))),
       verdict('PSS sum peak < 600 MiB', peak(sum) < 600 * MiB, fmt.mib(peak(sum))),

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { pino } from 'pino';
 import { Writable } from 'node:stream';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import request from 'supertest';
 import { MemoryGuard } from '../server/health/memory-guard.js';
 import { createMemorySampler } from '../server/health/memory-reading.js';
@@ -256,9 +257,12 @@ describe('what the health routes cost and reveal', () => {
     const ctx = await startContext('sqlite', {}, { memorySampler: sampler, clock: manualClock });
     try {
       const before = samples;
+      const loop = monitorEventLoopDelay({ resolution: 1 });
+      loop.enable();
       const started = performance.now();
       for (let i = 0; i < 300; i++) await request(ctx.app).get('/api/health/memory').expect(200);
       const perRequestMs = (performance.now() - started) / 300;
+      loop.disable();
       expect(samples).to.equal(before);
       // `?fresh` takes a reading now for an operator only.
       await request(ctx.app).get('/api/health/memory?fresh=1').expect(200);
@@ -269,7 +273,10 @@ describe('what the health routes cost and reveal', () => {
         .expect(200);
       expect(samples).to.equal(before + 1);
       // Reported for the record, not asserted: the timing belongs to a benchmark.
-      console.log(`      (${perRequestMs.toFixed(2)} ms per /api/health/memory through supertest)`);
+      console.log(
+        `      (${perRequestMs.toFixed(2)} ms per /api/health/memory through supertest; ` +
+          `event-loop delay p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms, max ${(loop.max / 1e6).toFixed(1)} ms)`,
+      );
     } finally {
       await ctx.close();
     }

@@ -46,6 +46,18 @@ describe('uploads are private documents (UPLOADS_ACCESS=private, the default)', 
     await request(ctx.app).get(path).set('Authorization', stranger.auth).expect(404);
     const own = await getBinary(ctx.app, path).set('Authorization', owner.auth).expect(200);
     expect(own.headers['cache-control']).to.equal('private, no-cache');
+    // Range, HEAD and 304 on a bearer read, as on any other.
+    const part = await getBinary(ctx.app, path)
+      .set('Authorization', owner.auth)
+      .set('Range', 'bytes=10-19')
+      .expect(206);
+    expect(Buffer.compare(part.body, own.body.subarray(10, 20))).to.equal(0);
+    await request(ctx.app).head(path).set('Authorization', owner.auth).expect(200);
+    await request(ctx.app)
+      .get(path)
+      .set('Authorization', owner.auth)
+      .set('If-None-Match', `"${file.sha256}"`)
+      .expect(304);
     await request(ctx.app)
       .get(path)
       .set('Authorization', await loginAdmin(ctx.app))
