@@ -25,13 +25,21 @@ async function checkDatabase(rt: Runtime): Promise<{ ok: boolean; latencyMs: num
   }
 }
 
+/** Whether `header` is `Bearer METRICS_TOKEN` (compared in constant time); false when no token is set. */
+function metricsBearer(rt: Runtime): (header: string | undefined) => boolean {
+  const expected = rt.config.metricsToken ? Buffer.from(`Bearer ${rt.config.metricsToken}`) : undefined;
+  return (header) => {
+    const given = Buffer.from(header ?? '');
+    return expected !== undefined && given.length === expected.length && timingSafeEqual(given, expected);
+  };
+}
+
 /** Whether the caller may see the details: the METRICS_TOKEN bearer, or an admin's token. */
 function detailsAllowed(rt: Runtime): (header: string | undefined) => Promise<boolean> {
-  const metricsToken = rt.config.metricsToken ? Buffer.from(`Bearer ${rt.config.metricsToken}`) : undefined;
+  const isMetricsBearer = metricsBearer(rt);
   return async (header) => {
     if (!header) return false;
-    const given = Buffer.from(header);
-    if (metricsToken && given.length === metricsToken.length && timingSafeEqual(given, metricsToken)) return true;
+    if (isMetricsBearer(header)) return true;
     const bearer = /^Bearer (\S+)$/.exec(header)?.[1];
     if (!bearer) return false;
     const user = await rt.tokens.verify(bearer);
@@ -105,15 +113,12 @@ export function healthRoutes(rt: Runtime): Router {
 }
 
 export function metricsRoute(rt: Runtime): RequestHandler {
-  const expected = rt.config.metricsToken ? Buffer.from(`Bearer ${rt.config.metricsToken}`) : undefined;
+  const isMetricsBearer = metricsBearer(rt);
   return async (req, res) => {
     // In production the figures are served only to the holder of METRICS_TOKEN.
-    if (!expected && rt.config.env === 'production') throw notFound('metrics (set METRICS_TOKEN)');
-    if (expected) {
-      const given = Buffer.from(req.headers.authorization ?? '');
-      if (given.length !== expected.length || !timingSafeEqual(given, expected))
-        throw unauthorized('metrics need the METRICS_TOKEN bearer token');
-    }
+    if (!rt.config.metricsToken && rt.config.env === 'production') throw notFound('metrics (set METRICS_TOKEN)');
+    if (rt.config.metricsToken && !isMetricsBearer(req.headers.authorization))
+      throw unauthorized('metrics need the METRICS_TOKEN bearer token');
     res.setHeader('Content-Type', rt.metrics.registry.contentType);
     res.send(await rt.metrics.registry.metrics());
   };

@@ -4,6 +4,7 @@
 import type { AuthUser } from '../auth/tokens.js';
 import type { Db } from '../db/connect.js';
 import { HttpError } from '../http/errors.js';
+import { MULTIPART_OVERHEAD } from './receive.js';
 
 export interface Usage {
   bytes: number;
@@ -53,7 +54,7 @@ export class UploadQuota {
       const { bytes } = await this.usage(user);
       const remaining = this.quotaBytes - bytes;
       // The declared length includes the form's boundaries and headers: allow them their room.
-      if (remaining <= 0 || declaredBytes > remaining + 64 * 1024) throw quotaExceeded(this.quotaBytes);
+      if (remaining <= 0 || declaredBytes > remaining + MULTIPART_OVERHEAD) throw quotaExceeded(this.quotaBytes);
       return { remaining, release };
     } catch (err) {
       release();

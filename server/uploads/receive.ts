@@ -30,7 +30,7 @@ export interface ReceiveOptions {
 /** file-type needs at most this many leading bytes to decide. */
 const SNIFF_BYTES = 4100;
 /** Room for the multipart boundaries and part headers around the file when checking Content-Length. */
-const MULTIPART_OVERHEAD = 64 * 1024;
+export const MULTIPART_OVERHEAD = 64 * 1024;
 
 const MAX_FIELD_NAME = 100;
 
