@@ -99,6 +99,23 @@ const schema = z
     MEMORY_RETRY_AFTER_S: int(1).default(10),
     DISK_FREE_FLOOR_MB: int(0).default(256),
     METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    S3_BUCKET: z.string().min(3, 'must be a bucket name').optional(),
+    S3_PREFIX: z
+      .string()
+      .regex(/^([\w.-]+\/)*$/, 'must be empty or end with / (like booking-core/)')
+      .default(''),
+    S3_REGION: z.string().min(1).default('us-east-1'),
+    S3_ENDPOINT: z.url().optional(),
+    S3_FORCE_PATH_STYLE: bool.default(false),
+    S3_TIMEOUT_MS: int(100).default(5_000),
+    S3_MAX_ATTEMPTS: int(1, 10).default(3),
+    S3_PART_MB: int(5, 512).default(8),
+    S3_ABANDONED_UPLOAD_AGE_S: int(0).default(86_400),
+    ORPHAN_SWEEP_AGE_S: int(0).default(3_600),
+    REDIS_URL: z
+      .string()
+      .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+      .optional(),
   })
   .superRefine((env, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
@@ -108,6 +125,8 @@ const schema = z
       issue('MEMORY_WARNING_PERCENT', 'must be below MEMORY_CRITICAL_PERCENT');
     if (env.SUPPLIER_GSTIN.slice(0, 2) !== env.SUPPLIER_STATE)
       issue('SUPPLIER_GSTIN', 'must start with SUPPLIER_STATE');
+    if (env.S3_PART_MB * 10_000 * MiB < env.UPLOAD_VIDEO_MAX_BYTES)
+      issue('S3_PART_MB', 'is too small for UPLOAD_VIDEO_MAX_BYTES (S3 allows 10,000 parts)');
     if (Boolean(env.ADMIN_EMAIL) !== Boolean(env.ADMIN_PASSWORD))
       issue('ADMIN_EMAIL', 'ADMIN_EMAIL and ADMIN_PASSWORD go together');
   });
@@ -135,6 +154,27 @@ export function parseTrustProxy(value: string): TrustProxy | undefined {
 }
 
 export type Database = { kind: 'sqlite'; filename: string } | { kind: 'mysql'; url: string };
+
+/**
+ * Where durable bytes live. local: folders under DATA_DIR. s3: one bucket (AWS S3, R2, MinIO...), each
+ * area under `prefix`; credentials come from the AWS SDK's own chain (AWS_ACCESS_KEY_ID...).
+ */
+export type StorageConfig =
+  | { driver: 'local' }
+  | {
+      driver: 's3';
+      bucket: string;
+      prefix: string;
+      region: string;
+      endpoint?: string;
+      forcePathStyle: boolean;
+      /** Per request attempt: connecting, and silence on the socket. */
+      timeoutMs: number;
+      maxAttempts: number;
+      partBytes: number;
+      /** Multipart uploads older than this at start-up are a crashed process's, and are aborted. */
+      abandonedUploadAgeSeconds: number;
+    };
 
 export interface Config {
   env: 'development' | 'production' | 'test';
@@ -210,6 +250,13 @@ export interface Config {
   /** Free space kept on every file system the server writes to: below it health warns and uploads get 507. */
   diskFreeFloorBytes: number;
   metricsToken?: string;
+  storage: StorageConfig;
+  /** Local spool for S3 parts (temp files only: nothing durable). */
+  spoolDir: string;
+  /** Stored objects without a row, older than this, are removed by the start-up sweep. */
+  orphanSweepAgeSeconds: number;
+  /** Shared counters (rate limits) and, later, queues; without it each process counts alone. */
+  redisUrl?: string;
 }
 
 export class ConfigError extends Error {}
@@ -287,6 +334,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     diskFreeFloorBytes: e.DISK_FREE_FLOOR_MB * MiB,
     metricsToken: e.METRICS_TOKEN,
+    storage: e.S3_BUCKET
+      ? {
+          driver: 's3',
+          bucket: e.S3_BUCKET,
+          prefix: e.S3_PREFIX,
+          region: e.S3_REGION,
+          endpoint: e.S3_ENDPOINT,
+          forcePathStyle: e.S3_FORCE_PATH_STYLE,
+          timeoutMs: e.S3_TIMEOUT_MS,
+          maxAttempts: e.S3_MAX_ATTEMPTS,
+          partBytes: e.S3_PART_MB * MiB,
+          abandonedUploadAgeSeconds: e.S3_ABANDONED_UPLOAD_AGE_S,
+        }
+      : { driver: 'local' },
+    spoolDir: join(dataDir, 'spool'),
+    orphanSweepAgeSeconds: e.ORPHAN_SWEEP_AGE_S,
+    redisUrl: e.REDIS_URL,
   };
 }
 

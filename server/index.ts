@@ -30,7 +30,14 @@ process.on('unhandledRejection', (reason) => {
 
 // Before the runtime starts threads and Chromium (process-priority.ts says why).
 takePriority(config.serverNice, logger);
-const runtime = await startRuntime(config, logger);
+const runtime = await startRuntime(config, logger).catch((err: Error) => {
+  // A backend that is missing or taken (the database, Redis, the bucket): say which, and stop.
+  logger.fatal(
+    { err: { message: err.message, code: (err as NodeJS.ErrnoException).code } },
+    `cannot start: ${err.message}`,
+  );
+  process.exit(1);
+});
 const app = createApp(runtime);
 const server = createServer(app);
 // Against slow clients: headers must arrive quickly, a request must finish in bounded time,
@@ -43,6 +50,9 @@ server.setTimeout(120_000);
 server.listen(config.port, config.host, () => {
   logger.info({ port: config.port, database: config.database.kind }, 'booking-core listening');
   runtime.renderer.warmUp();
+  runtime
+    .sweepOrphans()
+    .catch((err) => logger.warn({ err }, 'the orphan sweep did not finish; it runs again at the next start'));
 });
 
 let stopping = false;

@@ -11,22 +11,32 @@ import { MemoryGuard, realClock, type Clock } from './health/memory-guard.js';
 import { createMemorySampler, type MemoryReading } from './health/memory-reading.js';
 import { Metrics } from './health/metrics.js';
 import { PdfRenderer } from './pdf/renderer.js';
-import { LocalStorage } from './storage/local.js';
-import { Scavenger } from './storage/scavenger.js';
+import { openRedis } from './redis/client.js';
+import { limiterStores, type LimiterStoreFactory } from './redis/rate-limit-store.js';
+import { openStorage } from './storage/open.js';
+import { sweepOrphans } from './storage/orphans.js';
 import type { Storage } from './storage/storage.js';
+import { knownUploadNames } from './uploads/repository.js';
+import type { Redis } from 'ioredis';
 
 export interface Runtime {
   config: Config;
   logger: Logger;
   db: Db;
   tokens: TokenService;
+  /** Uploaded files. */
   storage: Storage;
+  /** Shared state for several processes (REDIS_URL); undefined on one machine. */
+  redis?: Redis;
+  limiterStore: LimiterStoreFactory;
   renderer: PdfRenderer;
   memoryGuard: MemoryGuard;
   disk: DiskMonitor;
   metrics: Metrics;
   /** True once shutdown has begun: readiness answers 503 so the router stops sending traffic. */
   draining: boolean;
+  /** Removes stored objects without a row (crash leftovers); index.ts runs it once after listen. */
+  sweepOrphans(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -43,11 +53,15 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
   if (config.admin) await ensureAdmin(db, config.admin);
   const tokens = new TokenService(config.auth.jwtSecret, config.auth.jwtTtl, (id) => tokenHolder(db, id));
   const metrics = new Metrics();
-  const storage =
-    overrides.storage ??
-    new LocalStorage(config.uploads.dir, { scavenger: new Scavenger(config.uploads.gcEveryBytes) });
-  const swept = await storage.sweepPending();
-  if (swept) logger.warn({ files: swept }, 'removed unfinished uploads left by an earlier crash');
+  const storage = overrides.storage ?? openStorage(config, 'uploads', logger);
+  // A store that is down at start-up is reported by readiness; the server still starts.
+  const swept = await storage.sweepPending().catch((err) => {
+    logger.warn({ err }, 'could not sweep unfinished uploads: the store does not answer');
+    return 0;
+  });
+  if (swept)
+    logger.warn({ uploads: swept, driver: storage.driver }, 'removed unfinished uploads left by an earlier crash');
+  const redis = config.redisUrl ? await openRedis(config.redisUrl, logger) : undefined;
 
   const renderer = await PdfRenderer.start(config, logger, { onRendered: (s) => metrics.renderDuration.observe(s) });
   const sampler =
@@ -69,14 +83,20 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
     db,
     tokens,
     storage,
+    redis,
+    limiterStore: limiterStores(redis),
     renderer,
     memoryGuard,
     disk,
     metrics,
     draining: false,
+    sweepOrphans: () =>
+      sweepOrphans(storage, (names) => knownUploadNames(db, names), config.orphanSweepAgeSeconds, logger),
     async close() {
       memoryGuard.stop();
       await renderer.close();
+      storage.close?.();
+      await redis?.quit().catch(() => redis.disconnect());
       await db.destroy();
     },
   };

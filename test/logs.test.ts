@@ -4,7 +4,6 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import request from 'supertest';
 import { createApp } from '../server/app.js';
@@ -13,20 +12,14 @@ import { startRuntime } from '../server/runtime.js';
 import { mediaChunks } from '../tools/media.js';
 import { upload } from '../tools/multipart.js';
 import { DB_KINDS, freshMysqlDatabase } from './helpers/databases.js';
-import { registerCustomer, testEnv } from './helpers/context.js';
+import { capturedLogger, registerCustomer, testEnv } from './helpers/context.js';
 import { listen } from './helpers/server.js';
 
 async function loggedApp(env: Record<string, string> = {}) {
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      lines.push(chunk.toString());
-      done();
-    },
-  });
+  const { logger, lines } = capturedLogger();
   const dataDir = mkdtempSync(join(tmpdir(), 'booking-logs-'));
   const config = loadConfig(testEnv(dataDir, { LOG_LEVEL: 'info', ...env }));
-  const rt = await startRuntime(config, pino({ level: 'info' }, sink));
+  const rt = await startRuntime(config, logger);
   return {
     rt,
     app: createApp(rt),

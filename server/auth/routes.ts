@@ -3,6 +3,7 @@ import { rateLimit } from 'express-rate-limit';
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import type { Db } from '../db/connect.js';
+import type { LimiterStoreFactory } from '../redis/rate-limit-store.js';
 import { conflict, HttpError, notFound, parseInput, sendError, unauthorized } from '../http/errors.js';
 import { authenticate, currentUser } from './middleware.js';
 import { hashPassword, verifyPassword } from './passwords.js';
@@ -15,7 +16,13 @@ const registerBody = z.object({ email, password, name: z.string().trim().min(1).
 const loginBody = z.object({ email: z.string().max(254), password: z.string().max(200) });
 const passwordBody = z.object({ currentPassword: z.string().max(200), newPassword: password });
 
-export function authRoutes(deps: { db: Db; tokens: TokenService; config: Config }): Router {
+export function authRoutes(deps: {
+  db: Db;
+  tokens: TokenService;
+  config: Config;
+  /** Where each limiter counts: Redis when configured (one limit for every process), else memory. */
+  limiterStore: LimiterStoreFactory;
+}): Router {
   const { db, tokens, config } = deps;
   const router = Router();
   const session = async (user: UserRow) => ({
@@ -25,6 +32,7 @@ export function authRoutes(deps: { db: Db; tokens: TokenService; config: Config 
   // Each client gets its own bucket per route (express-rate-limit refuses one store for two limiters).
   const limiter = (what: string, limit = config.auth.loginRateLimit) =>
     rateLimit({
+      store: deps.limiterStore(what.replace(/\W+/g, '-')),
       windowMs: config.auth.loginRateWindowMs,
       limit,
       standardHeaders: 'draft-7',

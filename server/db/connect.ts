@@ -21,6 +21,10 @@ export function createDb(config: Pick<Config, 'database' | 'dbPool'>): Db {
         min: 1,
         max: 1,
         afterCreate(conn: { pragma(sql: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
+          // One process owns the file: a second server on the same DATA_DIR fails at start-up with a
+          // clear message (openDb) instead of answering 500s with SQLITE_BUSY under load. Set before
+          // WAL, the WAL index also lives in this process's memory rather than a shared -shm file.
+          conn.pragma('locking_mode = EXCLUSIVE');
           conn.pragma('journal_mode = WAL');
           conn.pragma('synchronous = NORMAL');
           conn.pragma('busy_timeout = 5000');
@@ -85,9 +89,22 @@ function scrubBoundValues(err: { sql?: unknown; message?: string; sqlMessage?: s
   if (typeof err.sqlMessage === 'string') err.sqlMessage = unquote(err.sqlMessage);
 }
 
+export class DatabaseInUseError extends Error {}
+
 export async function openDb(config: Pick<Config, 'database' | 'dbPool'>): Promise<Db> {
   const db = createDb(config);
-  await runMigrations(db);
+  try {
+    await runMigrations(db);
+  } catch (err) {
+    await db.destroy();
+    if (config.database.kind === 'sqlite' && /^SQLITE_BUSY/.test((err as { code?: string }).code ?? '')) {
+      throw new DatabaseInUseError(
+        `${config.database.filename} is in use by another process. SQLite serves one server process; ` +
+          'to run several, set DATABASE_URL to a MySQL database (README: "Running several processes").',
+      );
+    }
+    throw err;
+  }
   return db;
 }
 

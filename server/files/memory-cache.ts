@@ -44,7 +44,7 @@ export class MemoryCachedStorage implements ObjectBytes {
   private async readWhole(name: string, size: number): Promise<Buffer> {
     const bytes = Buffer.allocUnsafeSlow(size);
     let filled = 0;
-    for await (const chunk of this.storage.read(name, wholeFile(size)) as AsyncIterable<Buffer>) {
+    for await (const chunk of (await this.storage.read(name, wholeFile(size))) as AsyncIterable<Buffer>) {
       chunk.copy(bytes, filled);
       filled += chunk.length;
     }

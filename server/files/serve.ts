@@ -9,11 +9,11 @@ import fresh from 'fresh';
 import parseRange from 'range-parser';
 import { notFound } from '../http/errors.js';
 import { sendStream } from '../http/send-stream.js';
-import { wholeFile, type ByteRange } from '../storage/storage.js';
+import { isMissingObject, wholeFile, type ByteRange } from '../storage/storage.js';
 
 /** Where served bytes come from: a stream from storage, or the whole object from memory when held. */
 export interface ObjectBytes {
-  read(name: string, range?: ByteRange): Readable;
+  read(name: string, range?: ByteRange): Promise<Readable>;
   whole?(object: { name: string; size: number }): Promise<Buffer | undefined>;
 }
 
@@ -133,12 +133,15 @@ export async function serveObject(
   try {
     const held = await bytes.whole?.(object);
     if (held) res.end(range ? held.subarray(range.start, range.end + 1) : held);
-    else await sendStream(res, bytes.read(object.name, range ?? wholeFile(object.size)));
+    else await sendStream(res, await bytes.read(object.name, range ?? wholeFile(object.size)));
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      // The row outlived its bytes (deleted by another instance): answer as for any missing file.
-      for (const name of OBJECT_HEADERS) res.removeHeader(name);
-      throw notFound('file');
+    // Nothing sent yet: the error handler answers instead (404, or 503 when the store is down).
+    if (!res.headersSent) for (const name of OBJECT_HEADERS) res.removeHeader(name);
+    if (isMissingObject(err)) {
+      // The row outlived its bytes: the client sees a missing file, the log names the object.
+      const missing = notFound('file');
+      missing.cause = err;
+      throw missing;
     }
     throw err;
   }

@@ -3,26 +3,44 @@ import { Router, type RequestHandler } from 'express';
 import { timingSafeEqual } from 'node:crypto';
 import { poolStats } from '../db/connect.js';
 import { notFound, unauthorized } from '../http/errors.js';
+import { checkRedis } from '../redis/client.js';
 import type { Runtime } from '../runtime.js';
 
 const startedAt = new Date().toISOString();
 
-/** Readiness answers within this even when the database hangs. */
-const DB_CHECK_TIMEOUT_MS = 2_000;
+/** Readiness answers within this even when a backend hangs. */
+const CHECK_TIMEOUT_MS = 2_000;
 
-async function checkDatabase(rt: Runtime): Promise<{ ok: boolean; latencyMs: number; error?: string }> {
+interface CheckResult<T = unknown> {
+  ok: boolean;
+  latencyMs: number;
+  error?: string;
+  value?: T;
+}
+
+/** Runs one backend's check within CHECK_TIMEOUT_MS. */
+async function check<T>(probe: () => Promise<T>): Promise<CheckResult<T>> {
   const started = performance.now();
+  const latencyMs = () => Math.round(performance.now() - started);
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      rt.db.raw('select 1'),
-      new Promise((_, reject) =>
-        setTimeout(() => reject(new Error(`no answer in ${DB_CHECK_TIMEOUT_MS} ms`)), DB_CHECK_TIMEOUT_MS).unref(),
-      ),
+    const value = await Promise.race([
+      probe(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer in ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+      }),
     ]);
-    return { ok: true, latencyMs: Math.round(performance.now() - started) };
+    return { ok: true, latencyMs: latencyMs(), value };
   } catch (err) {
-    return { ok: false, latencyMs: Math.round(performance.now() - started), error: (err as Error).message };
+    return { ok: false, latencyMs: latencyMs(), error: (err as Error).message };
+  } finally {
+    clearTimeout(timer);
   }
+}
+
+/** Which backend serves each kind of state: the same names whatever the caller may see. */
+function drivers(rt: Runtime) {
+  return { database: rt.config.database.kind, storage: rt.storage.driver, sharedState: rt.redis ? 'redis' : 'memory' };
 }
 
 /** Whether `header` is `Bearer METRICS_TOKEN` (compared in constant time); false when no token is set. */
@@ -59,43 +77,61 @@ export function healthRoutes(rt: Runtime): Router {
     const disk = await rt.disk.report();
     const pdf = rt.renderer.status();
     if (!(await mayDetail(req.headers.authorization))) {
-      res.json({ status: 'ok', memory: rt.memoryGuard.status, disk: disk.status, pdf: pdf.state });
+      res.json({
+        status: 'ok',
+        drivers: drivers(rt),
+        memory: rt.memoryGuard.status,
+        disk: disk.status,
+        pdf: pdf.state,
+      });
       return;
     }
     res.json({
       status: 'ok',
       startedAt,
       uptimeSeconds: Math.round(process.uptime()),
-      database: rt.config.database.kind,
+      drivers: drivers(rt),
       memory: rt.memoryGuard.status,
       disk,
       pdf,
     });
   });
 
-  // Readiness: 503 while draining for shutdown or when the database does not answer. Anonymous
-  // callers get the status and the failed checks' names; the database's error text is for operators.
+  // Readiness: 503 while draining for shutdown or when a configured backend (database, storage,
+  // Redis) does not answer. Anonymous callers get the status and the failed checks' names; the
+  // backends' error texts are for operators.
   router.get('/ready', async (req, res) => {
-    const [database, pdfTempFiles, pendingUploads, disk] = await Promise.all([
-      checkDatabase(rt),
+    const redis = rt.redis;
+    const [database, storage, sharedState, pdfTempFiles, disk] = await Promise.all([
+      check(async () => void (await rt.db.raw('select 1'))),
+      // Counting unfinished uploads asks the store itself (a folder, or ListMultipartUploads).
+      check(() => rt.storage.countPending()),
+      redis ? check(() => checkRedis(redis)) : undefined,
       rt.renderer.countTempFiles(),
-      rt.storage.countPending(),
       rt.disk.report(),
     ]);
-    const failed = [...(database.ok ? [] : ['database']), ...(rt.draining ? ['draining'] : [])];
+    const checks = { database, storage, ...(sharedState ? { redis: sharedState } : {}) };
+    const failed = [
+      ...Object.entries(checks)
+        .filter(([, result]) => !result.ok)
+        .map(([name]) => name),
+      ...(rt.draining ? ['draining'] : []),
+    ];
     const status = failed.length ? 'unavailable' : 'ready';
     res.status(failed.length ? 503 : 200);
     if (!(await mayDetail(req.headers.authorization))) {
       res.json({ status, failed });
       return;
     }
+    const { value: uploadsInProgress, ...storageCheck } = storage;
     res.json({
       status,
       failed,
-      checks: { database, draining: rt.draining },
+      drivers: drivers(rt),
+      checks: { ...checks, storage: storageCheck, draining: rt.draining },
       dbPool: poolStats(rt.db),
       pdf: rt.renderer.status(),
-      tempFiles: { pdf: pdfTempFiles, uploadsInProgress: pendingUploads },
+      tempFiles: { pdf: pdfTempFiles, uploadsInProgress: uploadsInProgress ?? null },
       memory: rt.memoryGuard.status,
       disk,
     });

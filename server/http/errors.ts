@@ -124,6 +124,8 @@ export function toHttpError(err: unknown): HttpError | undefined {
     const mapped = new HttpError(STATUS_BY_KIND[err.kind], err.code, err.message, headers);
     // Exhausted serials need an operator: logged with the domain error as the cause.
     if (err.kind === 'exhausted') mapped.cause = err;
+    // A dependency's failure behind it (the store's, say) goes to the log too.
+    else if (err.cause) mapped.cause = err.cause;
     return mapped;
   }
   const type = (err as { type?: unknown })?.type;

@@ -16,13 +16,13 @@ export function alive(pid: number): boolean {
   }
 }
 
-/** Creates `dir` and removes entries (named with `prefix`) whose owning process is gone. */
 /** The pid an owned name was made by (its first field), or undefined for another name. */
 export function ownerOf(name: string, prefix = ''): number | undefined {
   const pid = Number(name.slice(prefix.length).split('-')[0]);
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }
 
+/** Creates `dir` and removes entries (named with `prefix`) whose owning process is gone. */
 export function sweepStale(dir: string, prefix = ''): number {
   mkdirSync(dir, { recursive: true });
   let removed = 0;

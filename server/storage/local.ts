@@ -1,13 +1,22 @@
-import { createReadStream, mkdirSync } from 'node:fs';
-import { open, rename, stat, unlink } from 'node:fs/promises';
+import { createReadStream, mkdirSync, open as openFd } from 'node:fs';
+import { open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { OBJECT_NAME, type ByteRange, type Storage, type StoredObject } from './storage.js';
+import {
+  MissingObjectError,
+  OBJECT_NAME,
+  type ByteRange,
+  type ListedObject,
+  type Storage,
+  type StoredObject,
+} from './storage.js';
 import { SlabFileWriter, type WriteTuning } from './slab-writer.js';
 import { countFiles, ownedName, sweepStale } from '../shared/temp-files.js';
 
 const PENDING_PREFIX = '.partial-';
+const openForReading = promisify(openFd);
 /**
  * Each upload is written through SLAB_COUNT slabs of SLAB_BYTES (slab-writer.ts): 256 KiB slabs move as
  * many MB/s as larger ones with less peak RSS; bench/RESULTS.md has the with-and-without figures.
@@ -17,6 +26,8 @@ const SLAB_COUNT = 2;
 
 /** Files in one folder. Writes go to a dot-prefixed temp file in the same folder, then rename(2) atomically. */
 export class LocalStorage implements Storage {
+  readonly driver = 'local';
+
   constructor(
     private readonly dir: string,
     private readonly tuning: WriteTuning = {},
@@ -58,8 +69,25 @@ export class LocalStorage implements Storage {
     }
   }
 
-  read(name: string, range?: ByteRange): Readable {
-    return createReadStream(this.path(name), { ...range, highWaterMark: 64 * 1024 });
+  /** Opened first, so a missing file rejects before the caller commits to an answer. */
+  async read(name: string, range?: ByteRange): Promise<Readable> {
+    let fd: number;
+    try {
+      fd = await openForReading(this.path(name), 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new MissingObjectError(name);
+      throw err;
+    }
+    // The callback-based fs.read underneath, not a FileHandle's promises (slower per chunk).
+    return createReadStream('', { fd, ...range, highWaterMark: 64 * 1024 });
+  }
+
+  async *list(): AsyncIterable<ListedObject> {
+    for (const name of await readdir(this.dir)) {
+      if (!OBJECT_NAME.test(name)) continue;
+      const found = await this.stat(name);
+      if (found) yield { name, ...found };
+    }
   }
 
   async stat(name: string): Promise<StoredObject | undefined> {

@@ -1,6 +1,7 @@
-// Where uploaded bytes live. Routes talk to this interface only, so the local folder used now can be
-// swapped for an S3-compatible store (Heroku's filesystem is wiped on every restart) without touching them.
+// Where durable bytes live. Routes talk to this interface only: the local folder (one machine) and an
+// S3-compatible bucket (several processes on an ephemeral disk) answer the same way.
 import type { Readable } from 'node:stream';
+import { DomainError } from '../shared/domain-error.js';
 
 export interface ByteRange {
   start: number;
@@ -13,18 +14,52 @@ export interface StoredObject {
   modifiedAt: Date;
 }
 
+export interface ListedObject extends StoredObject {
+  name: string;
+}
+
 export interface Storage {
+  readonly driver: 'local' | 's3';
   /** Stores the stream under `name`; the object appears only once complete. On error nothing is left. */
   put(name: string, source: Readable): Promise<StoredObject>;
-  /** A stream of the object's bytes, or of one inclusive byte range. */
-  read(name: string, range?: ByteRange): Readable;
+  /**
+   * A stream of the object's bytes, or of one inclusive byte range. Rejects before any byte with a
+   * MissingObjectError when there is no such object, so the caller can still answer 404.
+   */
+  read(name: string, range?: ByteRange): Promise<Readable>;
   stat(name: string): Promise<StoredObject | undefined>;
   delete(name: string): Promise<void>;
-  /** Unfinished writes present now (a health figure; zero when idle). */
+  /** Every stored object (paged underneath): for the orphan sweep. */
+  list(): AsyncIterable<ListedObject>;
+  /** Unfinished writes present now (a health figure; zero when idle). Fails when the store is unreachable. */
   countPending(): Promise<number>;
   /** Removes unfinished writes left by a process that died; run at start-up. */
   sweepPending(): Promise<number>;
+  /** Lets go of connections (S3's sockets). */
+  close?(): void;
 }
+
+/** A row names an object the store does not have (deleted by hand, or a lost write). */
+export class MissingObjectError extends Error {
+  readonly code = 'ENOENT';
+  constructor(readonly object: string) {
+    super(`stored object ${object} is missing`);
+  }
+}
+
+export const isMissingObject = (err: unknown): boolean => (err as NodeJS.ErrnoException)?.code === 'ENOENT';
+
+/** The store does not answer (down, frozen, 5xx): the client may retry shortly. */
+export const storageUnavailable = (cause: unknown) => {
+  const err = new DomainError(
+    'unavailable',
+    'storage_unavailable',
+    'the file store is not answering; try again shortly',
+    5,
+  );
+  err.cause = cause;
+  return err;
+};
 
 /**
  * The whole of a `size`-byte file as a range. A read stream that knows where it ends sizes its buffers

@@ -1,12 +1,13 @@
 // Streams one multipart file from the request to storage: busboy parses, the first bytes are sniffed,
-// SHA-256 and size are computed on the way, and the bytes go to disk chunk by chunk with back-pressure.
+// SHA-256 and size are computed on the way, and the bytes go to storage chunk by chunk with back-pressure.
 // Every failure (too large, wrong type, aborted, malformed) leaves nothing stored.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Request } from 'express';
 import busboy, { type BusboyConfig } from 'busboy';
 import { fileTypeFromBuffer } from 'file-type';
 import { Readable } from 'node:stream';
-import { HttpError } from '../http/errors.js';
+import { HttpError, toHttpError } from '../http/errors.js';
+import { isDomainError } from '../shared/domain-error.js';
 import type { Storage } from '../storage/storage.js';
 
 export interface ReceivedFile {
@@ -48,6 +49,8 @@ const tooLarge = (max: number) => fail(413, 'payload_too_large', `file is larger
  */
 function asHttpError(err: unknown): HttpError {
   if (err instanceof HttpError) return err;
+  // The store's own verdicts (storage_unavailable...) keep their meaning.
+  if (isDomainError(err)) return toHttpError(err)!;
   const { code, syscall } = err as NodeJS.ErrnoException;
   if (!syscall) return fail(400, 'upload_failed', 'the upload could not be read');
   const failure =

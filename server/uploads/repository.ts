@@ -49,3 +49,9 @@ export function publicUpload(u: UploadRow) {
     createdAt: u.created_at,
   };
 }
+
+/** Which of `names` have a row (the orphan sweep keeps those). */
+export async function knownUploadNames(db: Db, names: string[]): Promise<Set<string>> {
+  const rows = await db('uploads').whereIn('name', names).select('name');
+  return new Set(rows.map((row: { name: string }) => row.name));
+}

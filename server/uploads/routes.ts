@@ -49,18 +49,31 @@ export function uploadRoutes(deps: Deps): Router {
       inline: row.content_type.startsWith('image/') || row.content_type.startsWith('video/'),
       cacheControl: 'private, no-cache', // replaced per request by what the reader's access allows
     });
-  // Rows never change once written (names are never reused), so serving needs no db round trip after
-  // the first request for a name, and its header values are worked out once. Deleting evicts.
+  // Rows never change once written (names are never reused), so their header values are worked out
+  // once per name. On SQLite (one process, by design) the row itself is kept too, and serving needs no
+  // database round trip after the first request: deleting evicts. With MySQL several processes may
+  // serve, and another one may delete: the row is then read on every request (one primary-key lookup),
+  // so a file deleted anywhere is gone everywhere at once. Small files' bytes stay cached either way:
+  // they are reached only through a row.
+  const rowsStayValid = config.database.kind === 'sqlite';
   const cache = new LRUCache<string, { row: UploadRow; served: ServedObject }>({ max: 10_000 });
   const lookup = async (name: string) => {
     if (!OBJECT_NAME.test(name)) return undefined;
     const cached = cache.get(name);
-    if (cached) return cached;
+    if (cached && rowsStayValid) return cached;
     const row = await findUpload(db, name);
-    if (!row) return undefined;
+    if (!row) {
+      if (cached) forget(name);
+      return undefined;
+    }
+    if (cached) return cached;
     const entry = { row, served: describe(row) };
     cache.set(name, entry);
     return entry;
+  };
+  const forget = (name: string) => {
+    cache.delete(name);
+    fileBytes.forget(name);
   };
   // The bytes behind the names: small files from memory, the rest streamed from storage.
   const fileBytes = new MemoryCachedStorage(storage, config.uploads.memoryCacheBytes);
@@ -117,9 +130,10 @@ export function uploadRoutes(deps: Deps): Router {
   router.delete('/:name', required, async (req, res) => {
     const row = (await lookup(String(req.params.name)))?.row;
     if (!row || !mayRead(req.user, row)) throw notFound('file');
+    // The row first: a crash between the two leaves an orphan object (swept at start), never a row
+    // without its bytes.
     await deleteUploadRow(db, row.id);
-    cache.delete(row.name);
-    fileBytes.forget(row.name);
+    forget(row.name);
     await storage.delete(row.name);
     res.status(204).end();
   });

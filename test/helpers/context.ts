@@ -2,7 +2,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import type { Express } from 'express';
+import { pino, type Logger } from 'pino';
 import request from 'supertest';
 import { createApp } from '../../server/app.js';
 import { loadConfig } from '../../server/config.js';
@@ -34,15 +36,27 @@ export function testEnv(dataDir: string, env: Record<string, string> = {}): Node
   };
 }
 
+/** A logger whose lines are kept, for tests of what the log says. */
+export function capturedLogger(level = 'info'): { logger: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(chunk.toString());
+      done();
+    },
+  });
+  return { logger: pino({ level }, sink), lines };
+}
+
 export async function startContext(
   kind: DbKind = 'sqlite',
   env: Record<string, string> = {},
-  overrides: RuntimeOverrides = {},
+  overrides: RuntimeOverrides & { logger?: Logger } = {},
 ): Promise<TestContext> {
   const dataDir = mkdtempSync(join(tmpdir(), 'booking-core-test-'));
   const mysql = kind === 'mysql' ? await freshMysqlDatabase() : undefined;
   const config = loadConfig(testEnv(dataDir, { ...(mysql ? { DATABASE_URL: mysql.url } : {}), ...env }));
-  const rt = await startRuntime(config, createLogger(config.logLevel), overrides);
+  const rt = await startRuntime(config, overrides.logger ?? createLogger(config.logLevel), overrides);
   return {
     kind,
     rt,
