@@ -1,4 +1,4 @@
-// npm run bench [-- db uploads files invoices export memory | tunings | soak --minutes N]: runs the chosen benchmarks (all by default)
+// npm run bench [-- db uploads s3 files invoices export memory | tunings | soak --minutes N]: runs the chosen benchmarks (all by default)
 // and prints each one's table of measured figures, with ratios against baselines measured in the same run.
 import { benchDb } from './db.js';
 import { benchExport } from './export.js';
@@ -7,11 +7,13 @@ import { benchInvoices } from './invoices.js';
 import { benchMemory } from './memory.js';
 import { benchSoak } from './soak.js';
 import { benchTunings } from './tunings.js';
+import { benchS3 } from './s3.js';
 import { benchUploads } from './uploads.js';
 
 const BENCHES: Record<string, () => Promise<void>> = {
   db: benchDb,
   uploads: benchUploads,
+  s3: benchS3,
   files: benchFiles,
   invoices: benchInvoices,
   export: benchExport,

@@ -116,6 +116,10 @@ const schema = z
       .string()
       .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
       .optional(),
+    REDIS_KEY_PREFIX: z
+      .string()
+      .regex(/^[\w.:-]{1,64}$/, 'letters, digits and . : - _ only')
+      .default('booking-core:'),
   })
   .superRefine((env, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
@@ -257,6 +261,8 @@ export interface Config {
   orphanSweepAgeSeconds: number;
   /** Shared counters (rate limits) and, later, queues; without it each process counts alone. */
   redisUrl?: string;
+  /** Every key this app writes starts with it, so apps and environments can share one Redis. */
+  redisKeyPrefix: string;
 }
 
 export class ConfigError extends Error {}
@@ -351,6 +357,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     spoolDir: join(dataDir, 'spool'),
     orphanSweepAgeSeconds: e.ORPHAN_SWEEP_AGE_S,
     redisUrl: e.REDIS_URL,
+    redisKeyPrefix: e.REDIS_KEY_PREFIX,
   };
 }
 

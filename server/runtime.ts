@@ -48,7 +48,12 @@ export interface RuntimeOverrides {
 }
 
 export async function startRuntime(config: Config, logger: Logger, overrides: RuntimeOverrides = {}): Promise<Runtime> {
-  const db = await openDb(config);
+  // Redis first: a start-up that fails there has opened nothing else.
+  const redis = config.redisUrl ? await openRedis(config.redisUrl, logger) : undefined;
+  const db = await openDb(config).catch(async (err) => {
+    await redis?.quit();
+    throw err;
+  });
   await seedCatalogue(db);
   if (config.admin) await ensureAdmin(db, config.admin);
   const tokens = new TokenService(config.auth.jwtSecret, config.auth.jwtTtl, (id) => tokenHolder(db, id));
@@ -61,7 +66,6 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
   });
   if (swept)
     logger.warn({ uploads: swept, driver: storage.driver }, 'removed unfinished uploads left by an earlier crash');
-  const redis = config.redisUrl ? await openRedis(config.redisUrl, logger) : undefined;
 
   const renderer = await PdfRenderer.start(config, logger, { onRendered: (s) => metrics.renderDuration.observe(s) });
   const sampler =
@@ -84,7 +88,7 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
     tokens,
     storage,
     redis,
-    limiterStore: limiterStores(redis),
+    limiterStore: limiterStores(redis, `${config.redisKeyPrefix}rl:`),
     renderer,
     memoryGuard,
     disk,

@@ -130,7 +130,13 @@ describe('health, readiness and metrics (real readings)', () => {
 
   it('/api/health is live and names the browser in use (to operators only)', async () => {
     const anonymous = await request(ctx.app).get('/api/health').expect(200);
-    expect(anonymous.body).to.deep.equal({ status: 'ok', memory: 'ok', disk: 'ok', pdf: 'ready' });
+    expect(anonymous.body).to.deep.equal({
+      status: 'ok',
+      drivers: { database: 'sqlite', storage: 'local', sharedState: 'memory' },
+      memory: 'ok',
+      disk: 'ok',
+      pdf: 'ready',
+    });
     const admin = await request(ctx.app)
       .get('/api/health')
       .set('Authorization', await loginAdmin(ctx.app));

@@ -7,7 +7,7 @@ import { DomainError } from '../shared/domain-error.js';
 export type LimiterStoreFactory = (name: string) => RedisStore | undefined;
 
 /** Without Redis, undefined: each limiter counts in this process's memory. */
-export function limiterStores(redis: Redis | undefined, keyPrefix = 'booking-core:rl:'): LimiterStoreFactory {
+export function limiterStores(redis: Redis | undefined, keyPrefix: string): LimiterStoreFactory {
   return (name) =>
     redis &&
     new RedisStore({

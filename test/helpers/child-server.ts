@@ -1,18 +1,10 @@
 // Runs server/index.ts as a real child process (signals, exit codes, Chromium on a real shutdown).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testEnv } from './context.js';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { freePort } from './server.js';
 
 export interface ChildServer {
   url: string;
@@ -27,13 +19,29 @@ export interface ChildServer {
 export const METRICS_TOKEN = 'child-metrics-token-0123456789';
 export const operatorHeaders = { Authorization: `Bearer ${METRICS_TOKEN}` };
 
+let built: Promise<void> | undefined;
+/** `npm run build` once per test process, for suites that run the compiled server as deployed. */
+export function buildOnce(): Promise<void> {
+  built ??= new Promise((resolve, reject) => {
+    const tsc = spawn(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
+      stdio: 'inherit',
+    });
+    tsc.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`the build failed (${code})`))));
+  });
+  return built;
+}
+
 export async function startChildServer(
   env: Record<string, string> = {},
   /** An existing DATA_DIR (a restart after a crash); a fresh one by default. */
   dataDir = mkdtempSync(join(tmpdir(), 'booking-core-child-')),
+  /** Run dist/server/index.js (built first) instead of the sources through tsx. */
+  options: { compiled?: boolean } = {},
 ): Promise<ChildServer> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/index.ts'], {
+  if (options.compiled) await buildOnce();
+  const args = options.compiled ? ['dist/server/index.js'] : ['--import', 'tsx', 'server/index.ts'];
+  const child = spawn(process.execPath, args, {
     env: {
       ...process.env,
       ...testEnv(dataDir, { LOG_LEVEL: 'info', PORT: String(port), HOST: '127.0.0.1', METRICS_TOKEN, ...env }),

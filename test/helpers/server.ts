@@ -1,9 +1,18 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, readdirSync, readlinkSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import type { Express } from 'express';
 import { statFields } from '../../server/health/process-tree.js';
+
+/** A loopback port free right now (for a child process to listen on). */
+export async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 /** Serves the app on an ephemeral loopback port (real sockets: streaming, aborts, keep-alive). */
 export async function listen(app: Express): Promise<{ url: string; server: Server; close(): Promise<void> }> {
