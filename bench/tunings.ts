@@ -21,6 +21,7 @@ import {
   table,
   uploadAndDelete,
   type ServerVariant,
+  median,
 } from './lib.js';
 
 interface Variant extends ServerVariant {
@@ -34,8 +35,6 @@ interface Figures {
   concurrentPeak: number;
   listsPerSecond: number;
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function measure(variant: Variant, files: Record<number, string>): Promise<Figures> {
   const server = await startServer({ UPLOAD_VIDEO_MAX_BYTES: String(512 * MiB), ...variant.env }, variant);

@@ -23,13 +23,13 @@ import {
   table,
   uploadAndDelete,
   verdict,
+  median,
 } from './lib.js';
 
 const RUNS = 3;
 
 /** Dirty pages left by the previous run would slow the next one down: each run starts clean. */
 const settle = () => execFileSync('sync');
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function fsCopy(source: string, dir: string, durable: boolean): Promise<number> {
   const target = join(dir, 'copy.mp4');

@@ -110,6 +110,7 @@ const schema = z
     S3_TIMEOUT_MS: int(100).default(5_000),
     S3_MAX_ATTEMPTS: int(1, 10).default(3),
     S3_PART_MB: int(5, 512).default(8),
+    S3_PARTS_IN_FLIGHT: int(1, 16).default(2),
     S3_ABANDONED_UPLOAD_AGE_S: int(0).default(86_400),
     ORPHAN_SWEEP_AGE_S: int(0).default(3_600),
     REDIS_URL: z
@@ -129,6 +130,8 @@ const schema = z
       issue('MEMORY_WARNING_PERCENT', 'must be below MEMORY_CRITICAL_PERCENT');
     if (env.SUPPLIER_GSTIN.slice(0, 2) !== env.SUPPLIER_STATE)
       issue('SUPPLIER_GSTIN', 'must start with SUPPLIER_STATE');
+    for (const name of ['S3_ENDPOINT', 'S3_PREFIX'] as const)
+      if (env[name] && !env.S3_BUCKET) issue(name, 'is set but S3_BUCKET is not (files would stay on the local disk)');
     if (env.S3_PART_MB * 10_000 * MiB < env.UPLOAD_VIDEO_MAX_BYTES)
       issue('S3_PART_MB', 'is too small for UPLOAD_VIDEO_MAX_BYTES (S3 allows 10,000 parts)');
     if (Boolean(env.ADMIN_EMAIL) !== Boolean(env.ADMIN_PASSWORD))
@@ -176,6 +179,8 @@ export type StorageConfig =
       timeoutMs: number;
       maxAttempts: number;
       partBytes: number;
+      /** Parts of one upload sent at once (while the next is spooled). */
+      partsInFlight: number;
       /** Multipart uploads older than this at start-up are a crashed process's, and are aborted. */
       abandonedUploadAgeSeconds: number;
     };
@@ -351,6 +356,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           timeoutMs: e.S3_TIMEOUT_MS,
           maxAttempts: e.S3_MAX_ATTEMPTS,
           partBytes: e.S3_PART_MB * MiB,
+          partsInFlight: e.S3_PARTS_IN_FLIGHT,
           abandonedUploadAgeSeconds: e.S3_ABANDONED_UPLOAD_AGE_S,
         }
       : { driver: 'local' },

@@ -63,6 +63,41 @@ describe('config', () => {
     });
   });
 
+  it('keeps files on the local disk by default and in S3 when S3_BUCKET is set', () => {
+    expect(loadConfig({ DATA_DIR: dir }).storage).to.deep.equal({ driver: 'local' });
+    expect(loadConfig({ DATA_DIR: dir }).redisUrl).to.equal(undefined);
+    const s3 = loadConfig({
+      DATA_DIR: dir,
+      S3_BUCKET: 'practice-files',
+      S3_PREFIX: 'booking-core/',
+      S3_ENDPOINT: 'https://minio.internal:9000',
+      S3_FORCE_PATH_STYLE: 'true',
+      REDIS_URL: 'rediss://:secret@cache.internal:6380',
+    });
+    expect(s3.storage).to.deep.include({
+      driver: 's3',
+      bucket: 'practice-files',
+      prefix: 'booking-core/',
+      endpoint: 'https://minio.internal:9000',
+      forcePathStyle: true,
+      partBytes: 8 * 1024 * 1024,
+    });
+    expect(s3.redisUrl).to.equal('rediss://:secret@cache.internal:6380');
+  });
+
+  it('refuses S3 and Redis settings that cannot work', () => {
+    const refused = (env: Record<string, string>, name: string) =>
+      expect(() => loadConfig({ DATA_DIR: dir, ...env })).to.throw(ConfigError, new RegExp(name));
+    refused({ S3_ENDPOINT: 'http://minio:9000' }, 'S3_ENDPOINT: is set but S3_BUCKET is not');
+    refused({ S3_BUCKET: 'files', S3_PREFIX: 'no-slash' }, 'S3_PREFIX');
+    refused({ S3_BUCKET: 'files', S3_PART_MB: '4' }, 'S3_PART_MB');
+    refused(
+      { S3_BUCKET: 'files', S3_PART_MB: '5', UPLOAD_VIDEO_MAX_BYTES: String(60_000 * 1024 * 1024) },
+      'S3_PART_MB',
+    );
+    refused({ REDIS_URL: 'http://cache:6379' }, 'REDIS_URL');
+  });
+
   it('refuses an invoice prefix that would not leave room for the serial in 16 characters', () => {
     expect(() => loadConfig({ DATA_DIR: dir, INVOICE_PREFIX: 'INVOICE' })).to.throw(ConfigError, /INVOICE_PREFIX/);
   });

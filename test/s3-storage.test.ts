@@ -79,21 +79,27 @@ describe('S3 storage: reading', () => {
     expect(stats, 'HeadObject calls').to.equal(0);
   });
 
-  it('a client that leaves mid-download destroys the S3 body and its socket', async () => {
+  it('back-pressure holds while a client is slow, and a client that leaves destroys the S3 body and its socket', async () => {
     const file = (await uploadImage(ctx, auth, 16 * MiB)).body;
     const http = await listen(ctx.app);
     try {
       bodies.length = 0;
-      await new Promise<void>((resolve, reject) => {
+      const client = await new Promise<IncomingMessage>((resolve, reject) => {
         httpGet(`${http.url}${file.url}`, (res: IncomingMessage) => {
           res.once('data', () => {
-            res.destroy(); // one chunk read, then gone
-            resolve();
+            res.pause(); // one chunk read, then the client stops reading
+            resolve(res);
           });
         }).on('error', reject);
       });
-      await eventually(() => bodies.length === 1 && bodies[0]!.destroyed);
-      const socket = (bodies[0] as IncomingMessage).socket;
+      await new Promise((r) => setTimeout(r, 600));
+      const body = bodies[0]!;
+      // The socket buffers filled and the pipe stopped pulling from S3: nothing piles up in memory.
+      expect(body.readableFlowing, 'the S3 body is paused').to.equal(false);
+      expect(body.readableLength).to.be.at.most(MiB);
+      client.destroy(); // and gone
+      await eventually(() => body.destroyed);
+      const socket = (body as IncomingMessage).socket;
       await eventually(() => socket === null || socket.destroyed);
     } finally {
       await http.close();

@@ -8,10 +8,17 @@ import type { StorageConfig } from '../../config.js';
 export type S3Settings = Extract<StorageConfig, { driver: 's3' }>;
 
 /**
- * `maxAttempts` 1 is for requests whose body is a stream: the SDK cannot rewind one to retry, so the
- * caller retries with a fresh stream itself (s3/storage.ts does for parts).
+ * `idleTimeoutMs` is how long a socket may stay silent: S3_TIMEOUT_MS, but longer for calls that
+ * legitimately think for a while (CompleteMultipartUpload).
  */
-export function createS3Client(settings: S3Settings, maxAttempts = settings.maxAttempts, logger?: Logger): S3Client {
+export function createS3Client(
+  settings: S3Settings,
+  options: { maxAttempts?: number; idleTimeoutMs?: number; logger?: Logger } = {},
+): S3Client {
+  const { maxAttempts = settings.maxAttempts, idleTimeoutMs = settings.timeoutMs, logger } = options;
+  /** What the SDK passes its logger: strings, or errors and objects (of which the message is enough). */
+  const text = (args: unknown[]) =>
+    args.map((a) => (typeof a === 'string' ? a : ((a as Error)?.message ?? (a as Error)?.name ?? typeof a))).join(' ');
   const agent = { keepAlive: true, maxSockets: 64 };
   return new S3Client({
     region: settings.region,
@@ -24,8 +31,8 @@ export function createS3Client(settings: S3Settings, maxAttempts = settings.maxA
       trace: () => {},
       debug: () => {},
       info: () => {},
-      warn: (...args: unknown[]) => logger.debug({ s3: args.map(String).join(' ') }, 'S3 client note'),
-      error: (...args: unknown[]) => logger.warn({ s3: args.map(String).join(' ') }, 'S3 client error'),
+      warn: (...args: unknown[]) => logger.debug({ s3: text(args) }, 'S3 client note'),
+      error: (...args: unknown[]) => logger.warn({ s3: text(args) }, 'S3 client error'),
     },
     // Since early 2025 the SDK frames every upload with CRC32 trailers, which many S3-compatible
     // servers refuse; AWS itself accepts requests without them. Checksums only where an API needs one.
@@ -34,7 +41,7 @@ export function createS3Client(settings: S3Settings, maxAttempts = settings.maxA
     requestHandler: {
       // A store that does not accept the connection, or goes silent, fails the attempt in bounded time.
       connectionTimeout: settings.timeoutMs,
-      socketTimeout: settings.timeoutMs,
+      socketTimeout: idleTimeoutMs,
       httpAgent: new Agent(agent),
       httpsAgent: new HttpsAgent(agent),
     },

@@ -34,8 +34,11 @@ import { createS3Client, type S3Settings } from './client.js';
 import { isUnavailable, translate } from './errors.js';
 import { SPOOL_PREFIX, spoolParts, type SpooledPart } from './part-spool.js';
 
-/** Parts sent at once per upload, while the next is spooled: two keep the link busy between parts. */
-const PARTS_IN_FLIGHT = 2;
+/**
+ * CompleteMultipartUpload assembles the object before it answers: S3 may take minutes for a large one
+ * (it sends whitespace meanwhile; moto and others send nothing). Its silence is allowed this long.
+ */
+const COMPLETE_IDLE_TIMEOUT_MS = 120_000;
 
 export interface S3StorageOptions {
   settings: S3Settings;
@@ -51,15 +54,24 @@ export class S3Storage implements Storage {
   readonly bucket: string;
   /** Every key of this store starts with this. */
   readonly keyPrefix: string;
+  /**
+   * The SDK never retries a request whose body is a stream (it cannot rewind one): part uploads are
+   * retried here with a fresh stream from the part file (withRetries); everything else by the SDK.
+   */
   private readonly client: S3Client;
-  /** For requests with a stream body: no SDK retries (it cannot rewind the stream); we retry ourselves. */
-  private readonly streamClient: S3Client;
+  /** For CompleteMultipartUpload: one attempt, a long silence allowed (see COMPLETE_IDLE_TIMEOUT_MS). */
+  private readonly completeClient: S3Client;
 
   constructor(private readonly options: S3StorageOptions) {
     this.bucket = options.settings.bucket;
     this.keyPrefix = `${options.settings.prefix}${options.area}/`;
-    this.client = createS3Client(options.settings, options.settings.maxAttempts, options.logger);
-    this.streamClient = createS3Client(options.settings, 1, options.logger);
+    const { settings, logger } = options;
+    this.client = createS3Client(settings, { logger });
+    this.completeClient = createS3Client(settings, {
+      maxAttempts: 1,
+      idleTimeoutMs: Math.max(settings.timeoutMs, COMPLETE_IDLE_TIMEOUT_MS),
+      logger,
+    });
     mkdirSync(options.spoolDir, { recursive: true });
   }
 
@@ -82,7 +94,7 @@ export class S3Storage implements Storage {
         size = first.size;
         await this.call(Key, () =>
           this.withRetries(() =>
-            this.streamClient.send(
+            this.client.send(
               new PutObjectCommand({ Bucket: this.bucket, Key, Body: partBody(first), ContentLength: first.size }),
             ),
           ),
@@ -91,16 +103,8 @@ export class S3Storage implements Storage {
         uploadId = await this.createUpload(Key);
         const completed = await this.sendParts(Key, uploadId, first, parts, spooled);
         size = completed.size;
-        await this.call(Key, () =>
-          this.client.send(
-            new CompleteMultipartUploadCommand({
-              Bucket: this.bucket,
-              Key,
-              UploadId: uploadId,
-              MultipartUpload: { Parts: completed.parts },
-            }),
-          ),
-        );
+        await this.complete(Key, uploadId, completed);
+        uploadId = undefined; // complete: nothing to abort any more
       }
     } catch (err) {
       // The request's own errors (413, the client gone) pass through as they are; the store's were
@@ -113,6 +117,27 @@ export class S3Storage implements Storage {
       await Promise.all([...spooled].filter(Boolean).map((path) => unlink(path).catch(() => {})));
     }
     return { size, modifiedAt: new Date() };
+  }
+
+  /**
+   * One attempt, never retried blindly: a retry of a completion that did succeed would find the upload
+   * gone. A failure is checked against the object itself (there with the size sent: it completed).
+   */
+  private async complete(Key: string, UploadId: string, sent: { parts: CompletedPart[]; size: number }) {
+    try {
+      await this.completeClient.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: this.bucket,
+          Key,
+          UploadId,
+          MultipartUpload: { Parts: sent.parts },
+        }),
+      );
+    } catch (err) {
+      const object = await this.stat(Key.slice(this.keyPrefix.length)).catch(() => undefined);
+      if (object?.size === sent.size) return;
+      throw translate(err, Key);
+    }
   }
 
   /** Runs one call to the store, its failure translated for the caller (missing, unavailable). */
@@ -132,7 +157,7 @@ export class S3Storage implements Storage {
     return created.UploadId;
   }
 
-  /** Sends `first` and every later part, PARTS_IN_FLIGHT at a time, each file removed once sent. */
+  /** Sends `first` and every later part, S3_PARTS_IN_FLIGHT at a time, each file removed once sent. */
   private async sendParts(
     Key: string,
     UploadId: string,
@@ -148,7 +173,7 @@ export class S3Storage implements Storage {
       size += part.size;
       const sending = this.call(Key, () =>
         this.withRetries(() =>
-          this.streamClient.send(
+          this.client.send(
             new UploadPartCommand({
               Bucket: this.bucket,
               Key,
@@ -176,7 +201,7 @@ export class S3Storage implements Storage {
         const part = next.value;
         spooled.add(part.path);
         if (part.size > 0) send(part, ++number);
-        while (inFlight.size >= PARTS_IN_FLIGHT && !failure) await Promise.race(inFlight);
+        while (inFlight.size >= this.options.settings.partsInFlight && !failure) await Promise.race(inFlight);
         if (failure) break;
       }
     } finally {
@@ -295,12 +320,11 @@ export class S3Storage implements Storage {
   }
 
   close(): void {
-    this.client.destroy();
-    this.streamClient.destroy();
+    for (const client of [this.client, this.completeClient]) client.destroy();
   }
 }
 
 /** A part's bytes, read from its spool file (or nothing, for an empty object). */
 function partBody(part: SpooledPart): Readable | string {
-  return part.size > 0 ? createReadStream(part.path, { highWaterMark: 256 * 1024 }) : '';
+  return part.size > 0 ? createReadStream(part.path, { highWaterMark: 64 * 1024 }) : '';
 }
