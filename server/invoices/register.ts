@@ -45,7 +45,9 @@ async function* registerRecords(db: Db, range: ExportRange, counted: { rows: num
 
 /** A CSV stream of the register; `counted.rows` holds the number of invoice rows once it ends. */
 export function registerCsv(db: Db, range: ExportRange, counted = { rows: 0 }): Readable {
-  const csv = stringify({ header: true, columns: REGISTER_COLUMNS });
+  // A billing name is the customer's own text: "=HYPERLINK(...)" must reach a spreadsheet as text, not
+  // as a formula (CSV injection). csv-stringify prefixes such cells with a quote.
+  const csv = stringify({ header: true, columns: REGISTER_COLUMNS, escape_formulas: true });
   const source = Readable.from(registerRecords(db, range, counted));
   source.on('error', (err) => csv.destroy(err));
   return source.pipe(csv);
