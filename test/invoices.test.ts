@@ -3,7 +3,7 @@ import { request as httpRequest } from 'node:http';
 import request from 'supertest';
 import { DB_KINDS } from './helpers/databases.js';
 import {
-  createBooking,
+  createConfirmedBooking,
   loginAdmin,
   registerCustomer,
   startContext,
@@ -21,8 +21,11 @@ const tempFiles = (ctx: TestContext) => filesIn(ctx.rt.config.pdf.tmpDir);
 /** Descriptors this process holds on temp PDFs (a deleted file held open still takes its space). */
 const openTempFiles = (ctx: TestContext) => openDescriptors(ctx.rt.config.pdf.tmpDir);
 /** The invoice of a new booking: every call renders. */
-const downloadNew = async (ctx: TestContext, auth: string, booking: Parameters<typeof createBooking>[2] = {}) =>
-  download(ctx, `/api/bookings/${(await createBooking(ctx.app, auth, booking)).id}/invoice`, auth);
+const downloadNew = async (
+  ctx: TestContext,
+  auth: string,
+  booking: Parameters<typeof createConfirmedBooking>[2] = {},
+) => download(ctx, `/api/bookings/${(await createConfirmedBooking(ctx.app, auth, booking)).id}/invoice`, auth);
 
 for (const kind of DB_KINDS) {
   describe(`invoices [${kind}]`, () => {
@@ -40,7 +43,7 @@ for (const kind of DB_KINDS) {
     });
 
     it('renders an intra-state GST invoice: one page, number, GSTINs, CGST + SGST, total in words', async () => {
-      const booking = await createBooking(ctx.app, customer.auth, {
+      const booking = await createConfirmedBooking(ctx.app, customer.auth, {
         state: '29',
         gstin: '29AAACT1234K1ZC',
         name: 'Tejas Exports',
@@ -80,7 +83,7 @@ for (const kind of DB_KINDS) {
     });
 
     it('renders an inter-state invoice with IGST only and the place of supply', async () => {
-      const booking = await createBooking(ctx.app, customer.auth, { state: '27', gstin: '27AAPFU0939F1ZV' });
+      const booking = await createConfirmedBooking(ctx.app, customer.auth, { state: '27', gstin: '27AAPFU0939F1ZV' });
       const res = await download(ctx, `/api/bookings/${booking.id}/invoice`, customer.auth).expect(200);
       const { pages, text } = await readPdf(res.body);
       expect(pages).to.equal(1);
@@ -102,8 +105,8 @@ for (const kind of DB_KINDS) {
     });
 
     it('numbers invoices sequentially and never changes an issued one (snapshot, ETag, 304 without rendering)', async () => {
-      const a = await createBooking(ctx.app, customer.auth);
-      const b = await createBooking(ctx.app, customer.auth);
+      const a = await createConfirmedBooking(ctx.app, customer.auth);
+      const b = await createConfirmedBooking(ctx.app, customer.auth);
       const first = await download(ctx, `/api/bookings/${a.id}/invoice`, customer.auth).expect(200);
       const second = await download(ctx, `/api/bookings/${b.id}/invoice`, customer.auth).expect(200);
       const serial = async (r: request.Response) =>
@@ -127,7 +130,7 @@ for (const kind of DB_KINDS) {
     });
 
     it('gives concurrent first downloads one invoice number', async () => {
-      const booking = await createBooking(ctx.app, customer.auth);
+      const booking = await createConfirmedBooking(ctx.app, customer.auth);
       const responses = await Promise.all(
         Array.from({ length: 6 }, () => download(ctx, `/api/bookings/${booking.id}/invoice`, customer.auth)),
       );
@@ -148,13 +151,13 @@ for (const kind of DB_KINDS) {
 
     it('prints injected HTML in the billing name literally', async () => {
       const name = '<script>alert("x")</script><b>Bold</b>';
-      const booking = await createBooking(ctx.app, customer.auth, { name });
+      const booking = await createConfirmedBooking(ctx.app, customer.auth, { name });
       const res = await download(ctx, `/api/bookings/${booking.id}/invoice`, customer.auth).expect(200);
       expect((await readPdf(res.body)).text).to.contain(name);
     });
 
     it("hides another customer's invoice (404), refuses customers on the admin route (403), serves admins", async () => {
-      const booking = await createBooking(ctx.app, customer.auth);
+      const booking = await createConfirmedBooking(ctx.app, customer.auth);
       const stranger = await registerCustomer(ctx.app);
       await request(ctx.app).get(`/api/bookings/${booking.id}/invoice`).set('Authorization', stranger.auth).expect(404);
       await request(ctx.app).get(`/api/bookings/${booking.id}/invoice`).expect(401);
@@ -173,7 +176,7 @@ for (const kind of DB_KINDS) {
     });
 
     it('refuses to invoice a cancelled booking that has no invoice (409)', async () => {
-      const booking = await createBooking(ctx.app, customer.auth);
+      const booking = await createConfirmedBooking(ctx.app, customer.auth);
       await request(ctx.app)
         .patch(`/api/admin/bookings/${booking.id}`)
         .set('Authorization', await loginAdmin(ctx.app))
@@ -235,7 +238,7 @@ describe('invoice renderer robustness', () => {
     const http = await listen(ctx.app);
     try {
       for (const abortAfter of ['request', 'headers'] as const) {
-        const booking = await createBooking(ctx.app, customer.auth);
+        const booking = await createConfirmedBooking(ctx.app, customer.auth);
         const renders = ctx.rt.renderer.stats.rendered;
         await new Promise<void>((resolve) => {
           const req = httpRequest(`${http.url}/api/bookings/${booking.id}/invoice`, {
@@ -265,7 +268,7 @@ describe('invoice renderer robustness', () => {
     // renders after the third, depending on how long a launch takes: render until two have happened.
     let renders = 0;
     while (ctx.rt.renderer.browsers.launches - launches < 2 && renders < 60) {
-      const booking = await createBooking(ctx.app, customer.auth);
+      const booking = await createConfirmedBooking(ctx.app, customer.auth);
       await download(ctx, `/api/bookings/${booking.id}/invoice`, customer.auth).expect(200);
       renders++;
     }
@@ -311,12 +314,12 @@ describe('invoice renderer limits', () => {
   it('relaunches a crashed Chromium and still answers', async () => {
     await withContext({}, async (ctx) => {
       const customer = await registerCustomer(ctx.app);
-      const booking = await createBooking(ctx.app, customer.auth);
+      const booking = await createConfirmedBooking(ctx.app, customer.auth);
       await download(ctx, `/api/bookings/${booking.id}/invoice`, customer.auth).expect(200);
       const crashed = ctx.rt.renderer.browsers.pids()[0]!;
       ctx.rt.renderer.browsers.crashForTest();
       await eventually(() => !processAlive(crashed));
-      const next = await createBooking(ctx.app, customer.auth);
+      const next = await createConfirmedBooking(ctx.app, customer.auth);
       const res = await download(ctx, `/api/bookings/${next.id}/invoice`, customer.auth).expect(200);
       expect(isPdf(res.body)).to.equal(true);
       expect(ctx.rt.renderer.browsers.crashes).to.equal(1);
@@ -326,7 +329,7 @@ describe('invoice renderer limits', () => {
   it('answers 504 when a render exceeds PDF_TIMEOUT_MS, leaving no temp file', async () => {
     await withContext({ PDF_TIMEOUT_MS: '1' }, async (ctx) => {
       const { auth } = await registerCustomer(ctx.app);
-      const booking = await createBooking(ctx.app, auth);
+      const booking = await createConfirmedBooking(ctx.app, auth);
       const res = await request(ctx.app)
         .get(`/api/bookings/${booking.id}/invoice`)
         .set('Authorization', auth)
@@ -340,7 +343,7 @@ describe('invoice renderer limits', () => {
     await withContext({ PDF_WORKERS: '1', PDF_QUEUE_MAX: '1' }, async (ctx) => {
       const { auth } = await registerCustomer(ctx.app);
       const ids = [];
-      for (let i = 0; i < 10; i++) ids.push((await createBooking(ctx.app, auth)).id);
+      for (let i = 0; i < 10; i++) ids.push((await createConfirmedBooking(ctx.app, auth)).id);
       // Start the (lazily started) worker first, so the requests below meet a running renderer.
       await request(ctx.app).get(`/api/bookings/${ids[0]}/invoice`).set('Authorization', auth).expect(200);
       const responses = await Promise.all(
@@ -360,7 +363,7 @@ describe('invoice renderer limits', () => {
   it('starts without a browser and answers invoices with 503 and how to install one', async () => {
     await withContext({ CHROME_PATH: '/nonexistent/chromium' }, async (ctx) => {
       const { auth } = await registerCustomer(ctx.app);
-      const booking = await createBooking(ctx.app, auth);
+      const booking = await createConfirmedBooking(ctx.app, auth);
       const res = await request(ctx.app)
         .get(`/api/bookings/${booking.id}/invoice`)
         .set('Authorization', auth)

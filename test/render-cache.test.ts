@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { RenderCache } from '../server/pdf/render-cache.js';
 import { readTempPdf } from '../server/pdf/temp-pdf.js';
-import { createBooking, registerCustomer, withContext, type TestContext } from './helpers/context.js';
+import { createConfirmedBooking, registerCustomer, withContext, type TestContext } from './helpers/context.js';
 import { getBinary, isPdf } from './helpers/pdf.js';
 import { eventually, filesIn, openDescriptors } from './helpers/server.js';
 
@@ -95,7 +95,7 @@ describe('render cache (invoice downloads)', () => {
     it(`PDF_CACHE_MB=${cacheMb}: two downloads of one invoice render ${renders === 1 ? 'once' : 'twice'}, same bytes`, async () => {
       await withContext({ PDF_CACHE_MB: cacheMb }, async (ctx) => {
         const customer = await registerCustomer(ctx.app);
-        const booking = await createBooking(ctx.app, customer.auth);
+        const booking = await createConfirmedBooking(ctx.app, customer.auth);
         const path = `/api/bookings/${booking.id}/invoice`;
         const first = await download(ctx.app, path, customer.auth);
         // The temp file is linked into the cache while it is sent, and removed once both are done.

@@ -159,6 +159,12 @@ describe('two server processes on MySQL, S3 and Redis', function () {
       const created = await post(i % 2 ? a.url : b.url, '/api/bookings', bookingBody(), customer);
       expect(created.status).to.equal(201);
       ids.push(json(created).id);
+      const confirmed = await call(i % 2 ? b.url : a.url, `/api/admin/bookings/${json(created).id}`, {
+        method: 'PATCH',
+        body: JSON.stringify({ status: 'confirmed' }),
+        auth: admin,
+      });
+      expect(confirmed.status).to.equal(200);
     }
     const downloads = await Promise.all(
       Array.from({ length: 40 }, (_, i) => {

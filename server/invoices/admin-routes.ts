@@ -7,7 +7,7 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/connect.js';
 import type { PdfRenderer } from '../pdf/renderer.js';
 import { parseExportRange } from './export-query.js';
-import { issueMissingInvoices, streamExport } from './export.js';
+import { issueInvoicesInRange, streamExport } from './export.js';
 import { registerCsv } from './register.js';
 
 interface Deps {
@@ -26,9 +26,15 @@ export function adminInvoiceRoutes(deps: Deps): Router {
 
   router.get('/export', deps.heavyGuard, (req, res) => streamExport(deps, req, res));
 
+  // Issuing is explicit: the confirmed and completed bookings scheduled in the range get their invoices.
+  router.post('/issue', async (req, res) => {
+    const range = parseExportRange(req.body ?? {});
+    const numbers = await issueInvoicesInRange(deps, range);
+    res.json({ issued: numbers.length, numbers });
+  });
+
   router.get('/register.csv', async (req, res) => {
     const range = parseExportRange(req.query);
-    await issueMissingInvoices(deps, range);
     res.setHeader('Content-Type', 'text/csv; charset=utf-8');
     res.setHeader('Content-Disposition', `attachment; filename="register-${range.from}_${range.to}.csv"`);
     res.setHeader('Cache-Control', 'no-store');

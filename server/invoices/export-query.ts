@@ -8,8 +8,8 @@ import { DomainError } from '../shared/domain-error.js';
 
 export const MAX_RANGE_DAYS = 366;
 const PAGE_SIZE = 100;
-/** Without a status filter: every booking that can carry an invoice. */
-const DEFAULT_STATUSES: BookingStatus[] = ['pending', 'confirmed', 'completed'];
+/** Without a status filter: every booking, since an invoice stays in the books whatever happened later. */
+const DEFAULT_STATUSES: BookingStatus[] = [...BOOKING_STATUSES];
 
 const query = z.object({
   from: z.iso.date('from must be a date as YYYY-MM-DD'),

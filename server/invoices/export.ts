@@ -15,7 +15,7 @@ import { DomainError, isDomainError } from '../shared/domain-error.js';
 import type { PdfRenderer, RenderResult } from '../pdf/renderer.js';
 import { DigestStream } from '../storage/digest-stream.js';
 import { bookingsInRange, parseExportRange, type ExportRange } from './export-query.js';
-import { issueInvoice } from './numbering.js';
+import { findInvoiceForBooking, issueInvoice, parseSnapshot } from './numbering.js';
 import { registerCsv } from './register.js';
 import type { InvoiceSnapshot } from './snapshot.js';
 import { invoiceFilename, invoiceView } from './view-model.js';
@@ -87,10 +87,11 @@ export async function streamExport(deps: Deps, req: Request, res: Response): Pro
   async function prepare(booking: BookingRow): Promise<Outcome> {
     let snapshot: InvoiceSnapshot;
     try {
-      snapshot = await issueInvoice(db, booking, config);
+      // An export issues nothing: it archives what was issued.
+      const invoice = booking.invoice_number ? await findInvoiceForBooking(db, booking.id) : undefined;
+      if (!invoice) return { kind: 'skipped', bookingId: booking.id, reason: 'no tax invoice has been issued' };
+      snapshot = parseSnapshot(invoice);
     } catch (err) {
-      if (err instanceof DomainError && err.kind === 'conflict')
-        return { kind: 'skipped', bookingId: booking.id, reason: err.message };
       return { kind: 'error', error: err };
     }
     try {
@@ -173,12 +174,20 @@ export async function streamExport(deps: Deps, req: Request, res: Response): Pro
   await once(zip.outputStream, 'end');
 }
 
-/** Issues invoice numbers for bookings in the range that have none yet (no rendering). */
-export async function issueMissingInvoices(deps: Pick<Deps, 'db' | 'config'>, range: ExportRange): Promise<void> {
-  for await (const booking of bookingsInRange(deps.db, range)) {
+/**
+ * Issues the invoices of the confirmed and completed bookings scheduled in the range that have none
+ * (no rendering): the admin's explicit act. Returns the numbers issued, in order.
+ */
+export async function issueInvoicesInRange(deps: Pick<Deps, 'db' | 'config'>, range: ExportRange): Promise<string[]> {
+  const issued: string[] = [];
+  for await (const booking of bookingsInRange(deps.db, { ...range, statuses: ['confirmed', 'completed'] })) {
     if (booking.invoice_number) continue;
-    await issueInvoice(deps.db, booking, deps.config).catch((err) => {
+    try {
+      issued.push((await issueInvoice(deps.db, booking, deps.config)).number);
+    } catch (err) {
+      // Cancelled meanwhile: nothing to issue.
       if (!(err instanceof DomainError && err.kind === 'conflict')) throw err;
-    });
+    }
   }
+  return issued;
 }

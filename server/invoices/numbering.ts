@@ -1,7 +1,7 @@
 // Invoice numbers: <PREFIX>/<YY-YY>/<serial>, sequential per Indian financial year (April to March),
 // at most 16 characters (GST Rule 46), assigned once in a transaction and never reused.
 import type { Knex } from 'knex';
-import type { BookingRow } from '../bookings/repository.js';
+import type { BookingRow, BookingStatus } from '../bookings/repository.js';
 import type { Config } from '../config.js';
 import { isMysql, isUniqueViolation, type Db } from '../db/connect.js';
 import { DomainError } from '../shared/domain-error.js';
@@ -56,6 +56,18 @@ export const findInvoiceForBooking = (db: Db | Knex.Transaction, bookingId: numb
 
 export const parseSnapshot = (row: Pick<InvoiceRow, 'snapshot'>): InvoiceSnapshot => JSON.parse(row.snapshot);
 
+/** A tax invoice is issued for a confirmed or completed booking only (409 otherwise). */
+function refuseUninvoiceable(status: BookingStatus): void {
+  if (status === 'pending')
+    throw new DomainError(
+      'conflict',
+      'booking_not_confirmed',
+      'the booking is not confirmed yet: its tax invoice is issued once the practice confirms it',
+    );
+  if (status === 'cancelled')
+    throw new DomainError('conflict', 'booking_cancelled', 'a cancelled booking without an invoice cannot be invoiced');
+}
+
 /**
  * The booking's invoice, issued now if it has none. Concurrent first requests get the same number:
  * the sequence row is locked for the transaction, and a second insert for the same booking hits the
@@ -68,8 +80,7 @@ export async function issueInvoice(
 ): Promise<InvoiceSnapshot> {
   const existing = await findInvoiceForBooking(db, booking.id);
   if (existing) return parseSnapshot(existing);
-  if (booking.status === 'cancelled')
-    throw new DomainError('conflict', 'booking_cancelled', 'a cancelled booking without an invoice cannot be invoiced');
+  refuseUninvoiceable(booking.status);
 
   const issuedAt = new Date();
   const { date, financialYear } = indianDate(issuedAt);
@@ -81,6 +92,10 @@ export async function issueInvoice(
     .ignore();
   try {
     return await db.transaction(async (trx) => {
+      // The booking's status is read again under its row lock, the lock a cancellation takes too: a
+      // booking cancelled at this moment is either invoiced first (and then credited) or not invoiced.
+      const current = trx('bookings').where({ id: booking.id }).first('status');
+      refuseUninvoiceable(((await (isMysql(db) ? current.forUpdate() : current)) as { status: BookingStatus }).status);
       const lock = trx('invoice_sequences').where({ financial_year: financialYear }).first('last_serial');
       const { last_serial } = await (isMysql(db) ? lock.forUpdate() : lock);
       const serial = Number(last_serial) + 1;

@@ -126,3 +126,26 @@ export async function createBooking(app: Express, auth: string, overrides: Param
     .expect(201);
   return res.body as { id: number; amounts: Record<string, number>; [k: string]: unknown };
 }
+
+const adminTokens = new WeakMap<Express, Promise<string>>();
+
+/** The admin confirms the booking (a tax invoice is issued for confirmed bookings only). */
+export async function confirmBooking(app: Express, id: number): Promise<void> {
+  if (!adminTokens.has(app)) adminTokens.set(app, loginAdmin(app));
+  await request(app)
+    .patch(`/api/admin/bookings/${id}`)
+    .set('Authorization', await adminTokens.get(app)!)
+    .send({ status: 'confirmed' })
+    .expect(200);
+}
+
+/** A booking as createBooking makes it, then confirmed by the admin. */
+export async function createConfirmedBooking(
+  app: Express,
+  auth: string,
+  overrides: Parameters<typeof bookingBody>[0] = {},
+): ReturnType<typeof createBooking> {
+  const booking = await createBooking(app, auth, overrides);
+  await confirmBooking(app, booking.id);
+  return { ...booking, status: 'confirmed' };
+}

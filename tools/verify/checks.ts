@@ -78,6 +78,12 @@ export async function verify(options: VerifyOptions): Promise<CheckResult[]> {
       },
     },
   });
+  // The practice confirms it: a tax invoice is issued for confirmed bookings only.
+  await client.json(`/api/admin/bookings/${booking.id}`, {
+    method: 'PATCH',
+    auth: admin,
+    body: { status: 'confirmed' },
+  });
   const baseline = {
     tempFiles: (await client.json('/api/health/ready', { auth: admin }).catch((e: ApiError) => e)).tempFiles?.pdf ?? 0,
     /** Chromium's process count once idle after rendering (workers keep their pages open). */
