@@ -20,8 +20,12 @@ import {
   verdict,
   type LoadResult,
 } from './lib.js';
+import { TAX_INVOICE } from '../server/invoices/view-model.js';
 
 const view = {
+  document: TAX_INVOICE,
+  original: null,
+  reason: null,
   number: 'INV/26-27/000001',
   invoiceDate: '29 Nov 2026',
   supplier: {

@@ -71,6 +71,10 @@ const schema = z
       .string()
       .regex(/^[A-Z0-9-]{1,5}$/, 'must be 1-5 characters of A-Z, 0-9 or -')
       .default('INV'),
+    CREDIT_NOTE_PREFIX: z
+      .string()
+      .regex(/^[A-Z0-9-]{1,5}$/, 'must be 1-5 characters of A-Z, 0-9 or -')
+      .default('CN'),
     UPLOAD_DIR: z.string().optional(),
     UPLOAD_IMAGE_MAX_BYTES: int(1).default(20 * MiB),
     UPLOAD_VIDEO_MAX_BYTES: int(1).default(512 * MiB),
@@ -134,6 +138,8 @@ const schema = z
       if (env[name] && !env.S3_BUCKET) issue(name, 'is set but S3_BUCKET is not (files would stay on the local disk)');
     if (env.S3_PART_MB * 10_000 * MiB < env.UPLOAD_VIDEO_MAX_BYTES)
       issue('S3_PART_MB', 'is too small for UPLOAD_VIDEO_MAX_BYTES (S3 allows 10,000 parts)');
+    if (env.CREDIT_NOTE_PREFIX === env.INVOICE_PREFIX)
+      issue('CREDIT_NOTE_PREFIX', 'must differ from INVOICE_PREFIX (each series is numbered on its own)');
     if (Boolean(env.ADMIN_EMAIL) !== Boolean(env.ADMIN_PASSWORD))
       issue('ADMIN_EMAIL', 'ADMIN_EMAIL and ADMIN_PASSWORD go together');
   });
@@ -214,6 +220,8 @@ export interface Config {
   admin?: { email: string; password: string };
   supplier: { name: string; address: string; gstin: string; state: string };
   invoicePrefix: string;
+  /** Credit notes' own series: <PREFIX>/<YY-YY>/<serial>, at most 16 characters. */
+  creditNotePrefix: string;
   uploads: {
     dir: string;
     imageMaxBytes: number;
@@ -311,6 +319,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     admin: e.ADMIN_EMAIL && e.ADMIN_PASSWORD ? { email: e.ADMIN_EMAIL, password: e.ADMIN_PASSWORD } : undefined,
     supplier: { name: e.SUPPLIER_NAME, address: e.SUPPLIER_ADDRESS, gstin: e.SUPPLIER_GSTIN, state: e.SUPPLIER_STATE },
     invoicePrefix: e.INVOICE_PREFIX,
+    creditNotePrefix: e.CREDIT_NOTE_PREFIX,
     uploads: {
       dir: resolve(e.UPLOAD_DIR ?? join(dataDir, 'uploads')),
       imageMaxBytes: e.UPLOAD_IMAGE_MAX_BYTES,

@@ -3,6 +3,7 @@ import { get } from 'node:http';
 import { mediaChunks, mediaSha256 } from '../tools/media.js';
 import { upload } from '../tools/multipart.js';
 import { operatorHeaders, startChildServer, type ChildServer } from './helpers/child-server.js';
+import { ADMIN } from './helpers/context.js';
 import { filesIn, processAlive, mainThreadNice } from './helpers/server.js';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -33,6 +34,18 @@ async function prepare(server: ChildServer): Promise<{ fileUrl: string; chromium
       billing: { name: 'S', address: 'A', city: 'C', state: '29', pincode: '560001' },
     }),
   }).then((r) => r.json() as Promise<any>);
+  // Confirmed by the admin: an invoice is issued for confirmed bookings only.
+  const admin = await fetch(`${server.url}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(ADMIN),
+  }).then((r) => r.json() as Promise<any>);
+  const confirmed = await fetch(`${server.url}/api/admin/bookings/${booking.id}`, {
+    method: 'PATCH',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${admin.token}` },
+    body: JSON.stringify({ status: 'confirmed' }),
+  });
+  expect(confirmed.status).to.equal(200);
   const invoice = await fetch(`${server.url}/api/bookings/${booking.id}/invoice`, { headers: { Authorization: auth } });
   expect(invoice.status).to.equal(200);
   await invoice.arrayBuffer();

@@ -3,6 +3,8 @@ import { authenticate, currentUser, requireRole } from '../auth/middleware.js';
 import type { TokenService } from '../auth/tokens.js';
 import type { Config } from '../config.js';
 import { isMysql, type Db } from '../db/connect.js';
+import { creditInvoice, prepareCreditNote } from '../invoices/credit-notes.js';
+import { findInvoiceForBooking } from '../invoices/numbering.js';
 import { nowIso } from '../db/time.js';
 import { badRequest, conflict, notFound, parseInput } from '../http/errors.js';
 import { findServiceByCode, listServices, publicService } from './catalogue.js';
@@ -95,14 +97,19 @@ export function adminBookingRoutes({ db, tokens, config }: Deps): Router {
       if (!NEXT_STATUSES[booking.status].includes(body.status)) {
         throw conflict('invalid_transition', `a ${booking.status} booking cannot become ${body.status}`);
       }
+      const creditNote = body.status === 'cancelled' ? await prepareCreditNote(db, config) : undefined;
       await db.transaction(async (trx) => {
         // Under the booking's row lock, the one invoicing takes: a status change and an invoice being
         // issued for the same booking happen one after the other, never half-way through each other.
         const locked = trx('bookings').where({ id: booking.id }).first('status');
         const { status } = (await (isMysql(db) ? locked.forUpdate() : locked)) as { status: string };
         // The status read at the start makes a concurrent change lose cleanly instead of skipping a step.
-        if (status !== booking.status) throw conflict('concurrent_update', 'the booking changed meanwhile; reload and retry');
+        if (status !== booking.status)
+          throw conflict('concurrent_update', 'the booking changed meanwhile; reload and retry');
         await trx('bookings').where({ id: booking.id }).update({ status: body.status, updated_at: nowIso() });
+        // Cancelling an invoiced booking credits its invoice in full, in this same transaction.
+        const invoice = creditNote && (await findInvoiceForBooking(trx, booking.id));
+        if (invoice) await creditInvoice(trx, invoice, body.reason ?? null, creditNote!);
       });
     }
     res.json(publicBooking((await findBooking(db, booking.id))!, config.supplier.state));

@@ -38,7 +38,13 @@ export const adminListQuery = pageQuery.extend({
   to: dateBound.optional(),
 });
 
-export const adminPatchBody = z.object({ status: z.enum(BOOKING_STATUSES) }).strict();
+export const adminPatchBody = z
+  .object({
+    status: z.enum(BOOKING_STATUSES),
+    /** Recorded on the credit note when an invoiced booking is cancelled. */
+    reason: z.string().trim().min(1).max(200).optional(),
+  })
+  .strict();
 
 /** A path id: anything but a positive integer is "not found", the same as an unknown id. */
 export function parseId(raw: string): number | undefined {

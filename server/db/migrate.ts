@@ -5,6 +5,7 @@ import * as core from './migrations/001_core.js';
 import * as uploads from './migrations/002_uploads.js';
 import * as invoices from './migrations/003_invoices.js';
 import * as tokenVersions from './migrations/004_token_versions.js';
+import * as creditNotes from './migrations/005_credit_notes.js';
 
 type Migration = { up(db: Knex): Promise<void>; down(db: Knex): Promise<void> };
 const MIGRATIONS: Record<string, Migration> = {
@@ -12,6 +13,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '002_uploads': uploads,
   '003_invoices': invoices,
   '004_token_versions': tokenVersions,
+  '005_credit_notes': creditNotes,
 };
 
 const source: Knex.MigrationSource<string> = {

@@ -29,16 +29,60 @@ export function serialDigits(prefix: string): number {
   return MAX_INVOICE_NUMBER_LENGTH - prefix.length - '/YY-YY/'.length;
 }
 
-export function formatInvoiceNumber(prefix: string, financialYear: string, serial: number): string {
+/** A document series: invoices, or credit notes, each numbered on its own. */
+export interface Series {
+  prefix: string;
+  /** The setting that holds the prefix, named in the error when serials run out. */
+  setting: 'INVOICE_PREFIX' | 'CREDIT_NOTE_PREFIX';
+  /** Its table of last serials per financial year. */
+  sequences: 'invoice_sequences' | 'credit_note_sequences';
+}
+
+export const invoiceSeries = (config: Pick<Config, 'invoicePrefix'>): Series => ({
+  prefix: config.invoicePrefix,
+  setting: 'INVOICE_PREFIX',
+  sequences: 'invoice_sequences',
+});
+
+export function formatInvoiceNumber(
+  prefix: string,
+  financialYear: string,
+  serial: number,
+  setting: Series['setting'] = 'INVOICE_PREFIX',
+): string {
   const digits = serialDigits(prefix);
   if (String(serial).length > digits) {
     throw new DomainError(
       'exhausted',
-      'invoice_numbers_exhausted',
-      `no ${digits}-digit serial left for ${financialYear}; shorten INVOICE_PREFIX`,
+      setting === 'INVOICE_PREFIX' ? 'invoice_numbers_exhausted' : 'credit_note_numbers_exhausted',
+      `no ${digits}-digit serial left for ${financialYear}; shorten ${setting}`,
     );
   }
   return `${prefix}/${financialYear}/${String(serial).padStart(digits, '0')}`;
+}
+
+/**
+ * Creates the series' row for the year if missing. Outside the numbering transaction: an
+ * insert-if-missing inside it takes gap locks that deadlock concurrent issuers on InnoDB.
+ */
+export async function ensureSequence(db: Db, series: Series, financialYear: string): Promise<void> {
+  await db(series.sequences)
+    .insert({ financial_year: financialYear, last_serial: 0 })
+    .onConflict('financial_year')
+    .ignore();
+}
+
+/** The next number of the series, taken under the sequence row's lock (the transaction holds it). */
+export async function takeNumber(
+  trx: Knex.Transaction,
+  series: Series,
+  financialYear: string,
+): Promise<{ number: string; serial: number }> {
+  const lock = trx(series.sequences).where({ financial_year: financialYear }).first('last_serial');
+  const { last_serial } = await (trx.client.config.client === 'mysql2' ? lock.forUpdate() : lock);
+  const serial = Number(last_serial) + 1;
+  await trx(series.sequences).where({ financial_year: financialYear }).update({ last_serial: serial });
+  return { number: formatInvoiceNumber(series.prefix, financialYear, serial, series.setting), serial };
 }
 
 export interface InvoiceRow {
@@ -84,23 +128,15 @@ export async function issueInvoice(
 
   const issuedAt = new Date();
   const { date, financialYear } = indianDate(issuedAt);
-  // Created outside the transaction: an insert-if-missing inside it takes gap locks that deadlock
-  // concurrent issuers on InnoDB.
-  await db('invoice_sequences')
-    .insert({ financial_year: financialYear, last_serial: 0 })
-    .onConflict('financial_year')
-    .ignore();
+  const series = invoiceSeries(config);
+  await ensureSequence(db, series, financialYear);
   try {
     return await db.transaction(async (trx) => {
       // The booking's status is read again under its row lock, the lock a cancellation takes too: a
       // booking cancelled at this moment is either invoiced first (and then credited) or not invoiced.
       const current = trx('bookings').where({ id: booking.id }).first('status');
       refuseUninvoiceable(((await (isMysql(db) ? current.forUpdate() : current)) as { status: BookingStatus }).status);
-      const lock = trx('invoice_sequences').where({ financial_year: financialYear }).first('last_serial');
-      const { last_serial } = await (isMysql(db) ? lock.forUpdate() : lock);
-      const serial = Number(last_serial) + 1;
-      await trx('invoice_sequences').where({ financial_year: financialYear }).update({ last_serial: serial });
-      const number = formatInvoiceNumber(config.invoicePrefix, financialYear, serial);
+      const { number, serial } = await takeNumber(trx, series, financialYear);
       const snapshot = buildSnapshot(booking, config.supplier, {
         number,
         issuedAt: issuedAt.toISOString(),

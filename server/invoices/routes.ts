@@ -9,7 +9,9 @@ import { notFound } from '../http/errors.js';
 import type { PdfRenderer } from '../pdf/renderer.js';
 import { sendPdf } from '../pdf/send-pdf.js';
 import { issueInvoice, parseSnapshot } from './numbering.js';
-import { invoiceEtag, invoiceFilename, invoiceKey, invoiceView } from './view-model.js';
+import { findCreditNoteForBooking, parseCreditNote, type CreditNoteSnapshot } from './credit-notes.js';
+import type { InvoiceSnapshot } from './snapshot.js';
+import { creditNoteView, invoiceEtag, invoiceFilename, invoiceKey, invoiceView } from './view-model.js';
 
 interface Deps {
   db: Db;
@@ -19,33 +21,56 @@ interface Deps {
   heavyGuard: RequestHandler;
 }
 
-/** GET /api/bookings/:id/invoice (own bookings) and GET /api/admin/bookings/:id/invoice (any). */
+/**
+ * GET /api/bookings/:id/invoice and /credit-note (own bookings), and the same under
+ * /api/admin/bookings (any booking).
+ */
 export function invoiceRoutes(deps: Deps): { customer: Router; admin: Router } {
   const { db, tokens, config, renderer } = deps;
 
-  const download = (scope: 'own' | 'any') => async (req: Request, res: Response) => {
-    const id = parseId(String(req.params.id));
-    const owner = scope === 'own' ? currentUser(req).id : undefined;
-    const booking = id ? await findBookingWithInvoice(db, id, owner) : undefined;
-    if (!booking) throw notFound('booking');
-    const snapshot = booking.invoice_snapshot
-      ? parseSnapshot({ snapshot: booking.invoice_snapshot })
-      : await issueInvoice(db, booking, config);
+  /** Sends a document's PDF: a strong ETag known without rendering (the snapshot never changes). */
+  const sendDocument = async (req: Request, res: Response, snapshot: InvoiceSnapshot | CreditNoteSnapshot) => {
     const etag = invoiceEtag(snapshot);
-    // An issued invoice never changes: a client holding it gets 304 without a render.
     res.setHeader('ETag', etag);
     res.setHeader('Cache-Control', 'private, no-cache');
     if (req.fresh) {
       res.status(304).end();
       return;
     }
-    const pdf = await renderer.pdf(invoiceKey(snapshot), invoiceView(snapshot));
+    const view = 'kind' in snapshot ? creditNoteView(snapshot) : invoiceView(snapshot);
+    const pdf = await renderer.pdf(invoiceKey(snapshot), view);
     await sendPdf(res, pdf, { filename: invoiceFilename(snapshot.number), etag });
   };
 
+  const bookingFor = async (req: Request, scope: 'own' | 'any') => {
+    const id = parseId(String(req.params.id));
+    const owner = scope === 'own' ? currentUser(req).id : undefined;
+    const booking = id ? await findBookingWithInvoice(db, id, owner) : undefined;
+    if (!booking) throw notFound('booking');
+    return booking;
+  };
+
+  const invoice = (scope: 'own' | 'any') => async (req: Request, res: Response) => {
+    const booking = await bookingFor(req, scope);
+    const snapshot = booking.invoice_snapshot
+      ? parseSnapshot({ snapshot: booking.invoice_snapshot })
+      : await issueInvoice(db, booking, config);
+    await sendDocument(req, res, snapshot);
+  };
+
+  const creditNote = (scope: 'own' | 'any') => async (req: Request, res: Response) => {
+    const booking = await bookingFor(req, scope);
+    const row = await findCreditNoteForBooking(db, booking.id);
+    if (!row) throw notFound('credit note (one is issued when an invoiced booking is cancelled)');
+    await sendDocument(req, res, parseCreditNote(row));
+  };
+
   const customer = Router();
-  customer.get('/:id/invoice', authenticate(tokens), deps.heavyGuard, download('own'));
   const admin = Router();
-  admin.get('/:id/invoice', authenticate(tokens), requireRole('admin'), deps.heavyGuard, download('any'));
+  const adminOnly = [authenticate(tokens), requireRole('admin'), deps.heavyGuard];
+  customer.get('/:id/invoice', authenticate(tokens), deps.heavyGuard, invoice('own'));
+  customer.get('/:id/credit-note', authenticate(tokens), deps.heavyGuard, creditNote('own'));
+  admin.get('/:id/invoice', ...adminOnly, invoice('any'));
+  admin.get('/:id/credit-note', ...adminOnly, creditNote('any'));
   return { customer, admin };
 }

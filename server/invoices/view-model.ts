@@ -1,12 +1,18 @@
 // The invoice as the template prints it: every figure already formatted, nothing computed in the template.
 import { createHash } from 'node:crypto';
 import { amountInWords, formatRate, formatRupees } from './money.js';
+import type { CreditNoteSnapshot } from './credit-notes.js';
 import type { InvoiceSnapshot } from './snapshot.js';
 
 /** Bump when the template or its formatting changes: it is part of every invoice's ETag. */
-export const TEMPLATE_VERSION = '1';
+export const TEMPLATE_VERSION = '2';
 
 export interface InvoiceView {
+  /** What the document is, as printed: a tax invoice, or a credit note (rule 53: "nature of document"). */
+  document: { title: string; numberLabel: string; dateLabel: string; totalLabel: string; footer: string };
+  /** For a credit note: the tax invoice it credits, and why. */
+  original: { number: string; date: string } | null;
+  reason: string | null;
   number: string;
   invoiceDate: string;
   supplier: InvoiceSnapshot['supplier'];
@@ -38,10 +44,48 @@ const displayDate = new Intl.DateTimeFormat('en-IN', {
   year: 'numeric',
 });
 
+/** A date in India (YYYY-MM-DD) as printed: 05 Apr 2026. */
+const printedDate = (date: string) => displayDate.format(new Date(`${date}T12:00:00+05:30`));
+
+export const TAX_INVOICE: InvoiceView['document'] = {
+  title: 'Tax Invoice',
+  numberLabel: 'Invoice No.',
+  dateLabel: 'Invoice Date',
+  totalLabel: 'Total',
+  footer: 'Tax is not payable on reverse charge basis. This is a computer-generated invoice.',
+};
+const CREDIT_NOTE: InvoiceView['document'] = {
+  title: 'Credit Note',
+  numberLabel: 'Credit Note No.',
+  dateLabel: 'Credit Note Date',
+  totalLabel: 'Total Credited',
+  footer: 'Issued under section 34 of the CGST Act, 2017. This is a computer-generated credit note.',
+};
+
 export function invoiceView(s: InvoiceSnapshot): InvoiceView {
+  return documentView(s, s.invoiceDate, TAX_INVOICE, null, null, s.notes);
+}
+
+/** A credit note prints as its invoice's layout, with the original invoice's number and date. */
+export function creditNoteView(s: CreditNoteSnapshot): InvoiceView {
+  const original = { number: s.original.number, date: printedDate(s.original.date) };
+  return documentView(s, s.noteDate, CREDIT_NOTE, original, s.reason, null);
+}
+
+function documentView(
+  s: Omit<InvoiceSnapshot, 'invoiceDate' | 'notes'>,
+  date: string,
+  document: InvoiceView['document'],
+  original: InvoiceView['original'],
+  reason: string | null,
+  notes: string | null,
+): InvoiceView {
   return {
+    document,
+    original,
+    reason,
     number: s.number,
-    invoiceDate: displayDate.format(new Date(`${s.invoiceDate}T12:00:00+05:30`)),
+    invoiceDate: printedDate(date),
     supplier: s.supplier,
     recipient: s.recipient,
     placeOfSupply: s.placeOfSupply,
@@ -68,17 +112,18 @@ export function invoiceView(s: InvoiceSnapshot): InvoiceView {
       total: formatRupees(s.totals.totalPaise),
       words: amountInWords(s.totals.totalPaise),
     },
-    notes: s.notes,
+    notes,
   };
 }
 
 /** Names this exact PDF (snapshot and template version): the render cache's key. */
-export function invoiceKey(s: InvoiceSnapshot): string {
+export function invoiceKey(s: InvoiceSnapshot | CreditNoteSnapshot): string {
   return createHash('sha256').update(TEMPLATE_VERSION).update(JSON.stringify(s)).digest('hex').slice(0, 32);
 }
 
 /** A strong validator known without rendering: the snapshot never changes once issued. */
-export const invoiceEtag = (s: InvoiceSnapshot): string => `"inv-${invoiceKey(s)}"`;
+export const invoiceEtag = (s: InvoiceSnapshot | CreditNoteSnapshot): string =>
+  `"${'kind' in s ? 'cn' : 'inv'}-${invoiceKey(s)}"`;
 
 /** "INV/26-27/000123" -> "INV-26-27-000123.pdf" */
 export const invoiceFilename = (number: string) => `${number.replaceAll('/', '-')}.pdf`;

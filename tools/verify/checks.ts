@@ -1,6 +1,6 @@
 // The deployment verification checklist (13 checks and the stability items), run against a live server
-// through its public API. It creates a customer, a booking and uploads, and removes the uploads and
-// cancels the booking afterwards.
+// through its public API. It creates a customer, a booking (confirmed, so that its invoice is issued)
+// and uploads, and removes the uploads and cancels the booking afterwards, which credits the invoice.
 import { randomBytes } from 'node:crypto';
 import { extractText, getDocumentProxy } from 'unpdf';
 import { mediaChunks, mediaHead, mediaSha256, type MediaKind } from '../media.js';
@@ -327,9 +327,16 @@ export async function verify(options: VerifyOptions): Promise<CheckResult[]> {
   // Clean up what was created, then the stability items.
   for (const name of created)
     await client.fetch(`/api/uploads/${name}`, { method: 'DELETE', headers: { Authorization: admin } }).catch(() => {});
+  // Cancelled with a credit note: a run in production leaves the books right (an invoice and its
+  // credit note, no gap in either series).
   await client
-    .json(`/api/admin/bookings/${booking.id}`, { method: 'PATCH', auth: admin, body: { status: 'cancelled' } })
+    .json(`/api/admin/bookings/${booking.id}`, {
+      method: 'PATCH',
+      auth: admin,
+      body: { status: 'cancelled', reason: 'deployment verification (npm run verify)' },
+    })
     .catch(() => {});
+  await invoiceCheck('14', 'Cancellation credits the invoice', `/api/admin/bookings/${booking.id}/credit-note`, admin);
 
   let ready = await client.json('/api/health/ready', { auth: admin }).catch(() => undefined);
   let chromium = (await client.memory()).chromium.processes;
