@@ -29,7 +29,7 @@ export async function benchMemory(): Promise<void> {
   try {
     const auth = await customer(server.url);
     const ids: number[] = [];
-    // A booking per download: every invoice is rendered (the render cache would serve repeats).
+    // A booking per download: every invoice is rendered (a repeat would be served from the store).
     for (let i = 0; i < 200; i++) ids.push(await booking(server.url, auth));
     const work = mkdtempSync(join(tmpdir(), 'bench-soak-'));
     const files: Record<number, string> = {};

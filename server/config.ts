@@ -3,11 +3,14 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import proxyaddr from 'proxy-addr';
 import { z } from 'zod';
 import { isGstin, stateByCode } from './bookings/gst.js';
 
 const MiB = 1024 * 1024;
+/** Run from server/ (tsx) or compiled to dist/server/: the project's root either way. */
+const PROJECT_ROOT = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../' : '../', import.meta.url));
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
@@ -93,8 +96,7 @@ const schema = z
     PDF_WORKER_IDLE_MS: int(1000).default(60_000),
     CHROME_PATH: z.string().optional(),
     PDF_LEAN_CHROMIUM: bool.default(true),
-    PDF_CACHE_MB: int(0, 100_000).default(64),
-    PDF_CACHE_DIR: z.string().optional(),
+    PDF_TEMPLATES_DIR: z.string().optional(),
     MEMORY_GUARD: z.enum(['on', 'off']).default('on'),
     MEMORY_LIMIT_MB: int(64).optional(),
     MEMORY_WARNING_PERCENT: percent.default(75),
@@ -252,9 +254,8 @@ export interface Config {
     chromePath?: string;
     /** Fewer Chromium processes (one renderer, GPU and network in the browser process). */
     leanChromium: boolean;
-    /** Rendered invoices kept on disk (0: no cache). */
-    cacheBytes: number;
-    cacheDir: string;
+    /** Where invoice.hbs and invoice.css are (the project's templates/ by default). */
+    templatesDir: string;
   };
   memory: {
     enabled: boolean;
@@ -341,8 +342,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       workerIdleMs: e.PDF_WORKER_IDLE_MS,
       chromePath: e.CHROME_PATH,
       leanChromium: e.PDF_LEAN_CHROMIUM,
-      cacheBytes: e.PDF_CACHE_MB * MiB,
-      cacheDir: resolve(e.PDF_CACHE_DIR ?? join(dataDir, 'pdf-cache')),
+      templatesDir: resolve(e.PDF_TEMPLATES_DIR ?? join(PROJECT_ROOT, 'templates')),
     },
     memory: {
       enabled: e.MEMORY_GUARD === 'on',

@@ -17,6 +17,7 @@ import { openStorage } from './storage/open.js';
 import { sweepOrphans } from './storage/orphans.js';
 import type { Storage } from './storage/storage.js';
 import { knownUploadNames } from './uploads/repository.js';
+import { DocumentArchive } from './invoices/archive.js';
 import type { Redis } from 'ioredis';
 
 export interface Runtime {
@@ -26,6 +27,8 @@ export interface Runtime {
   tokens: TokenService;
   /** Uploaded files. */
   storage: Storage;
+  /** Issued documents' PDFs, rendered once and stored (the same driver as uploads). */
+  documents: DocumentArchive;
   /** Shared state for several processes (REDIS_URL); undefined on one machine. */
   redis?: Redis;
   limiterStore: LimiterStoreFactory;
@@ -68,6 +71,8 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
     logger.warn({ uploads: swept, driver: storage.driver }, 'removed unfinished uploads left by an earlier crash');
 
   const renderer = await PdfRenderer.start(config, logger, { onRendered: (s) => metrics.renderDuration.observe(s) });
+  const documentStore = openStorage(config, 'documents', logger);
+  const documents = new DocumentArchive(db, documentStore, renderer, logger);
   const sampler =
     overrides.memorySampler ??
     createMemorySampler({ limitBytes: config.memory.limitBytes, chromiumPids: () => renderer.browsers.pids() });
@@ -76,7 +81,7 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
   );
   memoryGuard.start();
   const disk = new DiskMonitor(
-    { data: config.dataDir, uploads: config.uploads.dir, pdfTmp: config.pdf.tmpDir, pdfCache: config.pdf.cacheDir },
+    { data: config.dataDir, uploads: config.uploads.dir, pdfTmp: config.pdf.tmpDir },
     config.diskFreeFloorBytes,
   );
   metrics.observe({ db, renderer, guard: memoryGuard, disk });
@@ -87,6 +92,7 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
     db,
     tokens,
     storage,
+    documents,
     redis,
     limiterStore: limiterStores(redis, `${config.redisKeyPrefix}rl:`),
     renderer,
@@ -94,12 +100,14 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
     disk,
     metrics,
     draining: false,
-    sweepOrphans: () =>
-      sweepOrphans(storage, (names) => knownUploadNames(db, names), config.orphanSweepAgeSeconds, logger),
+    sweepOrphans: async () =>
+      (await sweepOrphans(storage, (names) => knownUploadNames(db, names), config.orphanSweepAgeSeconds, logger)) +
+      (await sweepOrphans(documentStore, (names) => documents.knownNames(names), config.orphanSweepAgeSeconds, logger)),
     async close() {
       memoryGuard.stop();
       await renderer.close();
       storage.close?.();
+      documentStore.close?.();
       await redis?.quit().catch(() => redis.disconnect());
       await db.destroy();
     },

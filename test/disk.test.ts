@@ -38,7 +38,6 @@ describe('disk space', () => {
         'data',
         'uploads',
         'pdfTmp',
-        'pdfCache',
       ]);
       for (const f of ready.body.disk.filesystems) {
         expect(f.status).to.equal('warning');

@@ -6,8 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parentPort, threadId } from 'node:worker_threads';
+import { parentPort, threadId, workerData } from 'node:worker_threads';
 import Handlebars from 'handlebars';
 import puppeteer, { type Browser, type CDPSession, type Page } from 'puppeteer-core';
 import { embeddedFontsCss } from './fonts.js';
@@ -35,12 +34,12 @@ export interface RenderResult {
   sha256: string;
 }
 
-// Compiled from dist/workers or run from workers/: templates/ sits at the project root either way.
-const root = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../' : '../', import.meta.url));
-const template = Handlebars.compile(readFileSync(join(root, 'templates/invoice.hbs'), 'utf8'), { strict: true });
+// PDF_TEMPLATES_DIR, handed over by the renderer when it starts the pool.
+const { templatesDir } = workerData as { templatesDir: string };
+const template = Handlebars.compile(readFileSync(join(templatesDir, 'invoice.hbs'), 'utf8'), { strict: true });
 // The page's document: styles and ~300 KB of embedded fonts, parsed once per page. Each render only
 // swaps the body, which measured 18 ms per invoice instead of 48 ms for a whole new document.
-const shell = `<!doctype html><html lang="en"><head><meta charset="utf-8"><style>${embeddedFontsCss()}\n${readFileSync(join(root, 'templates/invoice.css'), 'utf8')}</style></head><body></body></html>`;
+const shell = `<!doctype html><html lang="en"><head><meta charset="utf-8"><style>${embeddedFontsCss()}\n${readFileSync(join(templatesDir, 'invoice.css'), 'utf8')}</style></head><body></body></html>`;
 
 interface PageDocument {
   fonts: Iterable<{ status: string; load(): Promise<unknown> }>;

@@ -6,6 +6,7 @@ import * as uploads from './migrations/002_uploads.js';
 import * as invoices from './migrations/003_invoices.js';
 import * as tokenVersions from './migrations/004_token_versions.js';
 import * as creditNotes from './migrations/005_credit_notes.js';
+import * as storedDocuments from './migrations/006_stored_documents.js';
 
 type Migration = { up(db: Knex): Promise<void>; down(db: Knex): Promise<void> };
 const MIGRATIONS: Record<string, Migration> = {
@@ -14,6 +15,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '003_invoices': invoices,
   '004_token_versions': tokenVersions,
   '005_credit_notes': creditNotes,
+  '006_stored_documents': storedDocuments,
 };
 
 const source: Knex.MigrationSource<string> = {

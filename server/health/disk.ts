@@ -1,12 +1,12 @@
-// Free space of every file system the server writes to (the SQLite file, uploads, PDF temp files, the
-// render cache), read with statfs(2) when asked: health figures, Prometheus gauges, and the up-front
+// Free space of every file system the server writes to (the SQLite file and stored documents, uploads,
+// PDF temp files), read with statfs(2) when asked: health figures, Prometheus gauges, and the up-front
 // check that refuses an upload which would leave less than the floor (507 before a byte is written,
 // rather than a full disk half-way through).
 import { statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 export interface DiskFigure {
-  /** What the server keeps there: data, uploads, pdfTmp, pdfCache. */
+  /** What the server keeps there: data, uploads, pdfTmp. */
   use: string;
   path: string;
   freeBytes: number;

@@ -5,7 +5,7 @@ import { authenticate, requireRole } from '../auth/middleware.js';
 import type { TokenService } from '../auth/tokens.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/connect.js';
-import type { PdfRenderer } from '../pdf/renderer.js';
+import type { DocumentArchive } from './archive.js';
 import { parseExportRange } from './export-query.js';
 import { issueInvoicesInRange, streamExport } from './export.js';
 import { registerCsv } from './register.js';
@@ -14,7 +14,7 @@ interface Deps {
   db: Db;
   tokens: TokenService;
   config: Config;
-  renderer: PdfRenderer;
+  documents: DocumentArchive;
   logger: Logger;
   heavyGuard: RequestHandler;
 }

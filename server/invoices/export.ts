@@ -1,9 +1,8 @@
-// Admin bulk export: a ZIP streamed while it is rendered. Bookings are read in pages, renders go
-// through the same bounded pool as single downloads (at most PDF_WORKERS ahead of the archive), each
-// PDF is stored uncompressed as soon as it is ready and its temp file deleted once the archive has
-// taken it. The response's back-pressure reaches the renders, so memory stays flat at any count.
-import { createReadStream } from 'node:fs';
-import { unlink } from 'node:fs/promises';
+// Admin bulk export: a ZIP of the stored documents, streamed. Bookings are read in pages; a document
+// not yet stored is rendered and stored first (through the same bounded pool as single downloads, at
+// most PDF_WORKERS ahead of the archive), so the ZIP holds the very bytes a download sends. Each PDF
+// goes in uncompressed, read from the store; the response's back-pressure reaches the reads and the
+// renders, so memory stays flat at any count.
 import { once } from 'node:events';
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
@@ -12,7 +11,7 @@ import type { BookingRow } from '../bookings/repository.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/connect.js';
 import { DomainError, isDomainError } from '../shared/domain-error.js';
-import type { PdfRenderer, RenderResult } from '../pdf/renderer.js';
+import type { DocumentArchive, StoredDocument } from './archive.js';
 import { DigestStream } from '../storage/digest-stream.js';
 import { bookingsInRange, parseExportRange, type ExportRange } from './export-query.js';
 import { findInvoiceForBooking, issueInvoice, parseSnapshot } from './numbering.js';
@@ -21,7 +20,7 @@ import type { InvoiceSnapshot } from './snapshot.js';
 import { invoiceFilename, invoiceView } from './view-model.js';
 
 type Outcome =
-  | { kind: 'pdf'; booking: BookingRow; snapshot: InvoiceSnapshot; file: RenderResult }
+  | { kind: 'pdf'; booking: BookingRow; snapshot: InvoiceSnapshot; file: StoredDocument }
   | { kind: 'failed'; bookingId: number; invoiceNumber: string | null; reason: string }
   | { kind: 'skipped'; bookingId: number; reason: string }
   | { kind: 'error'; error: unknown };
@@ -39,14 +38,14 @@ interface Manifest {
 interface Deps {
   db: Db;
   config: Config;
-  renderer: PdfRenderer;
+  documents: DocumentArchive;
   logger: Logger;
 }
 
 const QUEUE_FULL_RETRIES = 40;
 
 export async function streamExport(deps: Deps, req: Request, res: Response): Promise<void> {
-  const { db, config, renderer } = deps;
+  const { db, config, documents } = deps;
   const range = parseExportRange(req.query);
   let clientGone = false;
   res.on('close', () => (clientGone = !res.writableFinished));
@@ -71,10 +70,10 @@ export async function streamExport(deps: Deps, req: Request, res: Response): Pro
   let entry: (NodeJS.ReadableStream & { destroy(): void }) | undefined;
   res.on('close', () => entry?.destroy());
 
-  async function renderWhenThereIsRoom(view: unknown): Promise<RenderResult> {
+  async function storedWhenThereIsRoom(invoiceId: number, snapshot: InvoiceSnapshot): Promise<StoredDocument> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await renderer.render(view);
+        return await documents.stored('invoices', invoiceId, () => invoiceView(snapshot));
       } catch (err) {
         // Single downloads share the queue: wait for room rather than fail an invoice for it.
         if (!isDomainError(err, 'pdf_queue_full') || attempt >= QUEUE_FULL_RETRIES || clientGone) throw err;
@@ -86,16 +85,18 @@ export async function streamExport(deps: Deps, req: Request, res: Response): Pro
   /** Never rejects (a rejection waiting in `ahead` would be unhandled): errors become outcomes. */
   async function prepare(booking: BookingRow): Promise<Outcome> {
     let snapshot: InvoiceSnapshot;
+    let invoiceId: number;
     try {
       // An export issues nothing: it archives what was issued.
       const invoice = booking.invoice_number ? await findInvoiceForBooking(db, booking.id) : undefined;
       if (!invoice) return { kind: 'skipped', bookingId: booking.id, reason: 'no tax invoice has been issued' };
       snapshot = parseSnapshot(invoice);
+      invoiceId = invoice.id;
     } catch (err) {
       return { kind: 'error', error: err };
     }
     try {
-      return { kind: 'pdf', booking, snapshot, file: await renderWhenThereIsRoom(invoiceView(snapshot)) };
+      return { kind: 'pdf', booking, snapshot, file: await storedWhenThereIsRoom(invoiceId, snapshot) };
     } catch (err) {
       return { kind: 'failed', bookingId: booking.id, invoiceNumber: snapshot.number, reason: (err as Error).message };
     }
@@ -116,25 +117,21 @@ export async function streamExport(deps: Deps, req: Request, res: Response): Pro
       return;
     }
     const { file, snapshot, booking } = outcome;
-    try {
-      if (clientGone) return;
-      const name = invoiceFilename(snapshot.number);
-      const stream = createReadStream(file.path);
-      entry = stream;
-      // PDFs are already compressed: stored as they are.
-      zip.addReadStream(stream, name, { compress: false, size: file.size, mtime: new Date(snapshot.issuedAt) });
-      await once(stream, 'close');
-      if (clientGone) return;
-      manifest.files.push({
-        name,
-        invoiceNumber: snapshot.number,
-        bookingId: booking.id,
-        size: file.size,
-        sha256: file.sha256,
-      });
-    } finally {
-      await unlink(file.path).catch(() => {});
-    }
+    if (clientGone) return;
+    const name = invoiceFilename(snapshot.number);
+    const stream = await documents.storage.read(file.name);
+    entry = stream;
+    // PDFs are already compressed: stored as they are.
+    zip.addReadStream(stream, name, { compress: false, size: file.size, mtime: new Date(snapshot.issuedAt) });
+    await once(stream, 'close');
+    if (clientGone) return;
+    manifest.files.push({
+      name,
+      invoiceNumber: snapshot.number,
+      bookingId: booking.id,
+      size: file.size,
+      sha256: file.sha256,
+    });
   }
 
   const ahead: Promise<Outcome>[] = [];

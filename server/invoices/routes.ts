@@ -1,68 +1,89 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { authenticate, currentUser, requireRole } from '../auth/middleware.js';
 import type { TokenService } from '../auth/tokens.js';
-import { findBookingWithInvoice } from '../bookings/repository.js';
+import { findBooking } from '../bookings/repository.js';
 import { parseId } from '../bookings/schemas.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/connect.js';
 import { notFound } from '../http/errors.js';
-import type { PdfRenderer } from '../pdf/renderer.js';
-import { sendPdf } from '../pdf/send-pdf.js';
-import { issueInvoice, parseSnapshot } from './numbering.js';
-import { findCreditNoteForBooking, parseCreditNote, type CreditNoteSnapshot } from './credit-notes.js';
-import type { InvoiceSnapshot } from './snapshot.js';
-import { creditNoteView, invoiceEtag, invoiceFilename, invoiceKey, invoiceView } from './view-model.js';
+import { findInvoiceForBooking, issueInvoice, parseSnapshot } from './numbering.js';
+import { findCreditNoteForBooking, parseCreditNote } from './credit-notes.js';
+import type { DocumentArchive, DocumentTable } from './archive.js';
+import { creditNoteView, invoiceFilename, invoiceView } from './view-model.js';
+import { servedObject, serveObject } from '../files/serve.js';
 
 interface Deps {
   db: Db;
   tokens: TokenService;
   config: Config;
-  renderer: PdfRenderer;
+  documents: DocumentArchive;
   heavyGuard: RequestHandler;
 }
 
 /**
  * GET /api/bookings/:id/invoice and /credit-note (own bookings), and the same under
- * /api/admin/bookings (any booking).
+ * /api/admin/bookings (any booking). Each document is rendered once, on its first request, and its
+ * stored PDF is served from then on, send-style: Range, HEAD, ETag (its SHA-256), 304 and 412.
  */
 export function invoiceRoutes(deps: Deps): { customer: Router; admin: Router } {
-  const { db, tokens, config, renderer } = deps;
+  const { db, tokens, config, documents } = deps;
 
-  /** Sends a document's PDF: a strong ETag known without rendering (the snapshot never changes). */
-  const sendDocument = async (req: Request, res: Response, snapshot: InvoiceSnapshot | CreditNoteSnapshot) => {
-    const etag = invoiceEtag(snapshot);
-    res.setHeader('ETag', etag);
-    res.setHeader('Cache-Control', 'private, no-cache');
-    if (req.fresh) {
-      res.status(304).end();
-      return;
-    }
-    const view = 'kind' in snapshot ? creditNoteView(snapshot) : invoiceView(snapshot);
-    const pdf = await renderer.pdf(invoiceKey(snapshot), view);
-    await sendPdf(res, pdf, { filename: invoiceFilename(snapshot.number), etag });
+  const sendDocument = async (
+    req: Request,
+    res: Response,
+    document: { table: DocumentTable; id: number; number: string; view: () => unknown },
+  ) => {
+    const stored = await documents.stored(document.table, document.id, document.view);
+    await serveObject(
+      req,
+      res,
+      documents.storage,
+      servedObject({
+        name: stored.name,
+        size: stored.size,
+        etag: `"${stored.sha256}"`,
+        lastModified: new Date(stored.storedAt),
+        contentType: 'application/pdf',
+        downloadName: invoiceFilename(document.number),
+        inline: false,
+        cacheControl: 'private, no-cache',
+      }),
+    );
   };
 
   const bookingFor = async (req: Request, scope: 'own' | 'any') => {
     const id = parseId(String(req.params.id));
     const owner = scope === 'own' ? currentUser(req).id : undefined;
-    const booking = id ? await findBookingWithInvoice(db, id, owner) : undefined;
+    const booking = id ? await findBooking(db, id, owner) : undefined;
     if (!booking) throw notFound('booking');
     return booking;
   };
 
   const invoice = (scope: 'own' | 'any') => async (req: Request, res: Response) => {
     const booking = await bookingFor(req, scope);
-    const snapshot = booking.invoice_snapshot
-      ? parseSnapshot({ snapshot: booking.invoice_snapshot })
-      : await issueInvoice(db, booking, config);
-    await sendDocument(req, res, snapshot);
+    // Issued on the first request of a confirmed booking (409 before that).
+    if (!booking.invoice_number) await issueInvoice(db, booking, config);
+    const row = (await findInvoiceForBooking(db, booking.id))!;
+    const snapshot = parseSnapshot(row);
+    await sendDocument(req, res, {
+      table: 'invoices',
+      id: row.id,
+      number: row.number,
+      view: () => invoiceView(snapshot),
+    });
   };
 
   const creditNote = (scope: 'own' | 'any') => async (req: Request, res: Response) => {
     const booking = await bookingFor(req, scope);
     const row = await findCreditNoteForBooking(db, booking.id);
     if (!row) throw notFound('credit note (one is issued when an invoiced booking is cancelled)');
-    await sendDocument(req, res, parseCreditNote(row));
+    const snapshot = parseCreditNote(row);
+    await sendDocument(req, res, {
+      table: 'credit_notes',
+      id: row.id,
+      number: row.number,
+      view: () => creditNoteView(snapshot),
+    });
   };
 
   const customer = Router();

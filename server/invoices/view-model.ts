@@ -1,11 +1,7 @@
 // The invoice as the template prints it: every figure already formatted, nothing computed in the template.
-import { createHash } from 'node:crypto';
 import { amountInWords, formatRate, formatRupees } from './money.js';
 import type { CreditNoteSnapshot } from './credit-notes.js';
 import type { InvoiceSnapshot } from './snapshot.js';
-
-/** Bump when the template or its formatting changes: it is part of every invoice's ETag. */
-export const TEMPLATE_VERSION = '2';
 
 export interface InvoiceView {
   /** What the document is, as printed: a tax invoice, or a credit note (rule 53: "nature of document"). */
@@ -115,15 +111,6 @@ function documentView(
     notes,
   };
 }
-
-/** Names this exact PDF (snapshot and template version): the render cache's key. */
-export function invoiceKey(s: InvoiceSnapshot | CreditNoteSnapshot): string {
-  return createHash('sha256').update(TEMPLATE_VERSION).update(JSON.stringify(s)).digest('hex').slice(0, 32);
-}
-
-/** A strong validator known without rendering: the snapshot never changes once issued. */
-export const invoiceEtag = (s: InvoiceSnapshot | CreditNoteSnapshot): string =>
-  `"${'kind' in s ? 'cn' : 'inv'}-${invoiceKey(s)}"`;
 
 /** "INV/26-27/000123" -> "INV-26-27-000123.pdf" */
 export const invoiceFilename = (number: string) => `${number.replaceAll('/', '-')}.pdf`;

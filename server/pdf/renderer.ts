@@ -2,8 +2,7 @@
 // waiting tasks) in front of one Chromium. A full queue is refused at once with 503 + Retry-After
 // rather than piling up memory; a render over PDF_TIMEOUT_MS is a 504; a render that fails because
 // Chromium died is retried once on a fresh browser. The worker writes the PDF to a temp file and the
-// caller streams it (see send-pdf.ts), so no PDF is ever held in the main thread's memory. Rendered
-// invoices are kept in a bounded disk cache (render-cache.ts): a repeat download does not render.
+// caller stores it (invoices/archive.ts), so no PDF is ever held in the main thread's memory.
 import { join } from 'node:path';
 import { unlink } from 'node:fs/promises';
 import type { Logger } from 'pino';
@@ -12,12 +11,10 @@ import type { Config } from '../config.js';
 import { DomainError } from '../shared/domain-error.js';
 import type { PageOpened, RenderResult, RenderTask } from '../../workers/render-invoice.js';
 import { BrowserManager } from './browser.js';
-import { RenderCache, type PdfSource } from './render-cache.js';
 import { discoverChrome, INSTALL_HINT } from './discover.js';
-import { readTempPdf } from './temp-pdf.js';
 import { countFiles, ownedName, sweepStale } from '../shared/temp-files.js';
 
-export type { PdfSource, RenderResult };
+export type { RenderResult };
 
 /** The worker module, compiled (dist/workers/*.js) or run from source through tsx (workers/*.ts). */
 const WORKER_FILE = new URL(
@@ -47,7 +44,6 @@ export class PdfRenderer {
   readonly stats: RendererStats = { rendered: 0, failed: 0, timedOut: 0, rejectedQueueFull: 0, retriedAfterCrash: 0 };
   private readonly pool: Piscina<RenderTask, RenderResult>;
   private closing = false;
-  readonly cache: RenderCache;
 
   private constructor(
     private readonly config: Config['pdf'],
@@ -55,9 +51,9 @@ export class PdfRenderer {
     private readonly logger: Logger,
     private readonly observer: RenderObserver,
   ) {
-    this.cache = new RenderCache(config.cacheDir, config.cacheBytes);
     this.pool = new Piscina({
       filename: WORKER_FILE.href,
+      workerData: { templatesDir: config.templatesDir },
       // Workers start with the first render and stop after PDF_WORKER_IDLE_MS without one: a server
       // that is not rendering does not carry their ~40 MiB each.
       minThreads: 0,
@@ -117,23 +113,6 @@ export class PdfRenderer {
 
   get queueSize(): number {
     return this.pool.queueSize;
-  }
-
-  /**
-   * The PDF for `key` (an invoice's ETag): the stored one when it was rendered before, else rendered
-   * now and kept. The caller streams it and then calls done() (which deletes a temp file).
-   */
-  async pdf(key: string, view: unknown): Promise<PdfSource> {
-    const cached = await this.cache.open(key);
-    if (cached) return cached;
-    const file = await this.render(view);
-    // Linked into the cache while it is sent rather than before: the temp file stays until both are done.
-    const kept = this.cache.keep(key, file).catch(() => {});
-    return {
-      size: file.size,
-      open: () => readTempPdf(file.path, file.size),
-      done: () => kept.then(() => unlink(file.path)).catch(() => {}),
-    };
   }
 
   /** Renders one invoice view to a temp file; the caller owns (and must delete) the file. */
@@ -213,7 +192,6 @@ export class PdfRenderer {
       workers: this.config.workers,
       queue: { size: this.pool.queueSize, max: this.config.queueMax },
       browser: this.browsers.status(),
-      cache: this.cache.status(),
       ...this.stats,
     };
   }
