@@ -14,6 +14,7 @@ import {
 import { getBinary, readPdf } from './helpers/pdf.js';
 import { eventually, filesIn, listen } from './helpers/server.js';
 import { unzip } from './helpers/zip.js';
+import { indianDate } from '../server/invoices/numbering.js';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const rupees = (paise: number) => `${Math.trunc(paise / 100)}.${String(paise % 100).padStart(2, '0')}`;
@@ -23,11 +24,15 @@ const issueRange = (ctx: TestContext, admin: string, from: string, to: string) =
 const exportZip = (ctx: TestContext, admin: string, query: Record<string, string>) =>
   getBinary(ctx.app, '/api/admin/invoices/export').query(query).set('Authorization', admin);
 
+/** Today in India: documents issued now are dated today. */
+const today = () => indianDate(new Date()).date;
+
 for (const kind of DB_KINDS) {
-  describe(`invoice export [${kind}]`, () => {
+  describe(`invoice export and register [${kind}]`, () => {
     let ctx: TestContext;
     let admin: string;
     const ids: number[] = [];
+    let cancelledId: number;
     before(async () => {
       ctx = await startContext(kind);
       admin = await loginAdmin(ctx.app);
@@ -43,57 +48,113 @@ for (const kind of DB_KINDS) {
           (await createConfirmedBooking(ctx.app, who.auth, { scheduledAt: `2032-04-${day}T06:00:00Z`, state })).id,
         );
       }
-      // Issued before the export: keeps its number.
+      // One issued by its first download, the others by the admin.
       await request(ctx.app).get(`/api/bookings/${ids[0]}/invoice`).set('Authorization', a.auth).expect(200);
+      await issueRange(ctx, admin, '2032-04-01', '2032-04-30');
+      // An invoiced booking cancelled later: its invoice stays in the books, with a credit note beside it.
       const cancelled = await createConfirmedBooking(ctx.app, a.auth, { scheduledAt: '2032-04-10T06:00:00Z' });
+      cancelledId = cancelled.id;
+      await issueRange(ctx, admin, '2032-04-10', '2032-04-10');
       await request(ctx.app)
         .patch(`/api/admin/bookings/${cancelled.id}`)
         .set('Authorization', admin)
-        .send({ status: 'cancelled' })
+        .send({ status: 'cancelled', reason: 'withdrawn' })
         .expect(200);
-      await createConfirmedBooking(ctx.app, a.auth, { scheduledAt: '2032-05-02T06:00:00Z' }); // outside the range
-      // Exports issue nothing: the admin issues April's invoices first.
-      await issueRange(ctx, admin, '2032-04-01', '2032-04-30');
+      // Confirmed but never issued: not in any register.
+      await createConfirmedBooking(ctx.app, a.auth, { scheduledAt: '2032-05-02T06:00:00Z' });
     });
     after(() => ctx?.close());
 
-    it('streams a ZIP with one valid PDF per booking, the register and a manifest whose hashes match', async () => {
-      const res = await exportZip(ctx, admin, { from: '2032-04-01', to: '2032-04-30' }).expect(200);
+    it('streams a ZIP of every document dated in the range, the register and a manifest whose hashes match', async () => {
+      const res = await exportZip(ctx, admin, { from: today(), to: today() }).expect(200);
       expect(res.headers['content-type']).to.equal('application/zip');
-      expect(res.headers['content-disposition']).to.equal('attachment; filename="invoices-2032-04-01_2032-04-30.zip"');
       const entries = await unzip(res.body);
-      const pdfs = entries.filter((e) => e.name.endsWith('.pdf'));
       expect(entries.map((e) => e.name).slice(-2)).to.deep.equal(['register.csv', 'manifest.json']);
-      expect(pdfs).to.have.length(4);
-
-      const invoices = await ctx.rt.db('invoices').whereIn('booking_id', ids).orderBy('id');
-      expect(invoices).to.have.length(4);
+      const pdfs = entries.filter((e) => e.name.endsWith('.pdf'));
+      const invoices = await ctx.rt.db('invoices').orderBy('id');
+      const notes = await ctx.rt.db('credit_notes').orderBy('id');
+      expect([invoices.length, notes.length]).to.deep.equal([5, 1]);
       expect(pdfs.map((p) => p.name).sort()).to.deep.equal(
-        invoices.map((i: { number: string }) => `${i.number.replaceAll('/', '-')}.pdf`).sort(),
+        [
+          ...invoices.map((i: { number: string }) => `${i.number.replaceAll('/', '-')}.pdf`),
+          ...notes.map((n: { number: string }) => `credit-notes/${n.number.replaceAll('/', '-')}.pdf`),
+        ].sort(),
       );
       for (const pdf of pdfs) {
         expect(pdf.compressed, 'PDFs are stored, not recompressed').to.equal(false);
         const { pages, text } = await readPdf(pdf.data);
         expect(pages).to.equal(1);
-        expect(text).to.contain(pdf.name.replace('.pdf', '').replace(/^(\w+)-(\d\d-\d\d)-/, '$1/$2/'));
+        expect(text).to.match(pdf.name.startsWith('credit-notes/') ? /credit note/i : /tax invoice/i);
       }
 
       const manifest = JSON.parse(entries.find((e) => e.name === 'manifest.json')!.data.toString());
-      // The cancelled booking never had an invoice: listed as skipped, nothing issued for it.
-      expect(manifest.counts).to.deep.equal({ bookings: 5, pdfs: 4, failed: 0, skipped: 1, registerRows: 4 });
+      expect(manifest.counts).to.deep.equal({ documents: 6, pdfs: 6, failed: 0, registerRows: 6 });
       for (const file of manifest.files)
         expect(sha256(pdfs.find((p) => p.name === file.name)!.data)).to.equal(file.sha256);
-      const csv = entries.find((e) => e.name === 'register.csv')!.data;
-      expect(manifest.register.sha256).to.equal(sha256(csv));
+      expect(manifest.register.sha256).to.equal(sha256(entries.find((e) => e.name === 'register.csv')!.data));
+      // Per series: first and last number, count, totals, and no serial missing.
+      expect(manifest.noSerialMissing).to.equal(true);
+      const sum = (rows: Record<string, number>[], key: string) => rows.reduce((n, r) => n + Number(r[key]), 0);
+      expect(manifest.series).to.deep.equal([
+        {
+          documentType: 'invoice',
+          series: invoices[0].number.slice(0, invoices[0].number.lastIndexOf('/')),
+          count: 5,
+          first: invoices[0].number,
+          last: invoices[4].number,
+          missingSerials: [],
+          totals: {
+            taxable: rupees(sum(invoices, 'taxable_paise')),
+            cgst: rupees(sum(invoices, 'cgst_paise')),
+            sgst: rupees(sum(invoices, 'sgst_paise')),
+            igst: rupees(sum(invoices, 'igst_paise')),
+            total: rupees(sum(invoices, 'total_paise')),
+          },
+        },
+        {
+          documentType: 'credit_note',
+          series: notes[0].number.slice(0, notes[0].number.lastIndexOf('/')),
+          count: 1,
+          first: notes[0].number,
+          last: notes[0].number,
+          missingSerials: [],
+          totals: {
+            taxable: rupees(sum(notes, 'taxable_paise')),
+            cgst: rupees(sum(notes, 'cgst_paise')),
+            sgst: rupees(sum(notes, 'sgst_paise')),
+            igst: rupees(sum(notes, 'igst_paise')),
+            total: rupees(sum(notes, 'total_paise')),
+          },
+        },
+      ]);
+      await eventually(() => filesIn(ctx.rt.config.pdf.tmpDir).length === 0);
+    });
 
-      const rows: Record<string, string>[] = parse(csv, { columns: true });
-      const total = rows.pop()!;
-      expect(total.invoice_number).to.equal('TOTAL');
-      expect(rows.map((r) => r.invoice_number)).to.deep.equal(invoices.map((i: { number: string }) => i.number));
-      const sum = (key: string) => invoices.reduce((n: number, i: Record<string, number>) => n + Number(i[key]), 0);
-      rows.forEach((row, i) => {
+    it('serves the register alone: invoices and credit notes by document date, no total row, no rendering', async () => {
+      const rendered = ctx.rt.renderer.stats.rendered;
+      const res = await request(ctx.app)
+        .get('/api/admin/invoices/register.csv')
+        .query({ from: today(), to: today() })
+        .set('Authorization', admin)
+        .expect(200);
+      expect(res.headers['content-type']).to.equal('text/csv; charset=utf-8');
+      const rows: Record<string, string>[] = parse(res.text, { columns: true });
+      expect(rows.map((r) => r.document_type)).to.deep.equal([
+        'invoice',
+        'invoice',
+        'invoice',
+        'invoice',
+        'invoice',
+        'credit_note',
+      ]);
+      expect(rows.some((r) => /total/i.test(Object.values(r).join(' ')))).to.equal(false);
+      const invoices = await ctx.rt.db('invoices').orderBy('id');
+      rows.slice(0, 5).forEach((row, i) => {
         const inv = invoices[i];
         expect(row).to.include({
+          document_number: inv.number,
+          document_date: today(),
+          original_invoice_number: '',
           taxable_value: rupees(Number(inv.taxable_paise)),
           cgst: rupees(Number(inv.cgst_paise)),
           sgst: rupees(Number(inv.sgst_paise)),
@@ -104,26 +165,49 @@ for (const kind of DB_KINDS) {
         });
         expect(row.place_of_supply).to.match(/^\d\d-/);
       });
-      expect(total).to.include({
-        taxable_value: rupees(sum('taxable_paise')),
-        cgst: rupees(sum('cgst_paise')),
-        igst: rupees(sum('igst_paise')),
-        total: rupees(sum('total_paise')),
-      });
-      await eventually(() => filesIn(ctx.rt.config.pdf.tmpDir).length === 0);
+      // The credit note names its original invoice; the cancelled booking's invoice is still listed.
+      const credited = invoices.find((i: { booking_id: number }) => i.booking_id === cancelledId);
+      expect(rows[5]).to.include({ original_invoice_number: credited.number, original_invoice_date: today() });
+      expect(rows.map((r) => r.document_number)).to.include(credited.number);
+      expect(ctx.rt.renderer.stats.rendered).to.equal(rendered);
     });
 
-    it('serves the register alone without rendering', async () => {
-      const rendered = ctx.rt.renderer.stats.rendered;
-      const res = await request(ctx.app)
-        .get('/api/admin/invoices/register.csv')
-        .query({ from: '2032-04-01', to: '2032-04-30' })
-        .set('Authorization', admin)
-        .expect(200);
-      expect(res.headers['content-type']).to.equal('text/csv; charset=utf-8');
-      const rows = parse(res.text, { columns: true });
-      expect(rows).to.have.length(5); // four invoices and the TOTAL row
-      expect(ctx.rt.renderer.stats.rendered).to.equal(rendered);
+    it('dates a document by its day in India: issued at 23:30 IST on a month end, it is in that month', async () => {
+      // 2026-11-30T18:00:00Z is 23:30 on 30 November in India (and already 1 December nowhere else that counts).
+      const moved = await ctx.rt.db('invoices').orderBy('id').first();
+      await ctx.rt.db('invoices').where({ id: moved.id }).update({ issued_at: '2026-11-30T18:00:00.000Z' });
+      try {
+        const register = async (day: string) =>
+          (
+            parse(
+              (
+                await request(ctx.app)
+                  .get('/api/admin/invoices/register.csv')
+                  .query({ from: day, to: day })
+                  .set('Authorization', admin)
+                  .expect(200)
+              ).text,
+              { columns: true },
+            ) as Record<string, string>[]
+          ).map((r) => r.document_number);
+        expect(await register('2026-11-30')).to.deep.equal([moved.number]);
+        expect(await register('2026-12-01')).not.to.include(moved.number);
+      } finally {
+        await ctx.rt.db('invoices').where({ id: moved.id }).update({ issued_at: moved.issued_at });
+      }
+    });
+
+    it('a serial missing from the run is reported in the manifest', async () => {
+      const middle = (await ctx.rt.db('invoices').orderBy('id'))[2];
+      await ctx.rt.db('invoices').where({ id: middle.id }).update({ issued_at: '2020-01-01T00:00:00.000Z' });
+      try {
+        const zip = await exportZip(ctx, admin, { from: today(), to: today() }).expect(200);
+        const manifest = JSON.parse((await unzip(zip.body)).find((e) => e.name === 'manifest.json')!.data.toString());
+        expect(manifest.noSerialMissing).to.equal(false);
+        expect(manifest.series[0].missingSerials).to.deep.equal([Number(middle.serial)]);
+      } finally {
+        await ctx.rt.db('invoices').where({ id: middle.id }).update({ issued_at: middle.issued_at });
+      }
     });
 
     it('writes a billing name that looks like a formula as text (no CSV injection)', async () => {
@@ -141,12 +225,16 @@ for (const kind of DB_KINDS) {
       }
       const res = await request(ctx.app)
         .get('/api/admin/invoices/register.csv')
-        .query({ from: '2032-07-10', to: '2032-07-10' })
+        .query({ from: today(), to: today() })
         .set('Authorization', admin)
         .expect(200);
       const rows = parse(res.text, { columns: true }) as { customer: string }[];
-      const customers = rows.map((row) => row.customer).filter((c) => c !== '');
-      expect(customers.slice(0, formulas.length)).to.deep.equal(formulas.map((f) => `'${f}`));
+      const customers = rows.map((row) => row.customer);
+      expect(customers).to.include.members(formulas.map((f) => `'${f}`));
+      expect(
+        customers.filter((c) => /^[=+\-@]/.test(c)),
+        'no cell starts a formula',
+      ).to.deep.equal([]);
     });
 
     it('yields a valid ZIP with only the register header and the manifest for an empty range', async () => {
@@ -154,9 +242,11 @@ for (const kind of DB_KINDS) {
       const entries = await unzip(res.body);
       expect(entries.map((e) => e.name)).to.deep.equal(['register.csv', 'manifest.json']);
       expect(entries[0]!.data.toString().trim()).to.equal(
-        'invoice_number,invoice_date,customer,customer_gstin,place_of_supply,sac,taxable_value,cgst,sgst,igst,total',
+        'document_type,document_number,document_date,original_invoice_number,original_invoice_date,customer,customer_gstin,place_of_supply,sac,taxable_value,cgst,sgst,igst,total',
       );
-      expect(JSON.parse(entries[1]!.data.toString()).counts.pdfs).to.equal(0);
+      const manifest = JSON.parse(entries[1]!.data.toString());
+      expect(manifest.counts.pdfs).to.equal(0);
+      expect(manifest.series).to.deep.equal([]);
     });
 
     it('refuses bad ranges with 400 and non-admins with 403', async () => {
@@ -166,7 +256,6 @@ for (const kind of DB_KINDS) {
         [{ from: '2032-04-30', to: '2032-04-01' }, 'validation_failed'],
         [{ from: '2031-01-01', to: '2032-06-30' }, 'range_too_long'],
         [{ from: '01/04/2032', to: '2032-04-30' }, 'validation_failed'],
-        [{ from: '2032-04-01', to: '2032-04-30', status: 'archived' }, 'validation_failed'],
       ];
       for (const [query, code] of cases) {
         const res = await request(ctx.app)
@@ -219,12 +308,12 @@ describe('invoice export robustness', () => {
       .where({ id: broken.id })
       .update({ snapshot: JSON.stringify(snapshot) });
 
-    const res = await exportZip(ctx, admin, { from: '2034-07-01', to: '2034-07-31' }).expect(200);
+    const res = await exportZip(ctx, admin, { from: today(), to: today() }).expect(200);
     const entries = await unzip(res.body);
     expect(entries.filter((e) => e.name.endsWith('.pdf'))).to.have.length(2);
     const manifest = JSON.parse(entries.at(-1)!.data.toString());
-    expect(manifest.counts).to.include({ bookings: 3, pdfs: 2, failed: 1 });
-    expect(manifest.failed[0]).to.include({ bookingId: ids[1], invoiceNumber: broken.number });
+    expect(manifest.counts).to.include({ documents: 3, pdfs: 2, failed: 1 });
+    expect(manifest.failed[0]).to.include({ bookingId: ids[1], number: broken.number, documentType: 'invoice' });
     expect(manifest.failed[0].reason).to.be.a('string').and.not.be.empty;
     await eventually(() => filesIn(ctx.rt.config.pdf.tmpDir).length === 0);
   });
@@ -240,7 +329,7 @@ describe('invoice export robustness', () => {
     try {
       const startCount = ctx.rt.renderer.stats.rendered;
       await new Promise<void>((resolve, reject) => {
-        const req = httpRequest(`${http.url}/api/admin/invoices/export?from=2035-03-01&to=2035-03-31`, {
+        const req = httpRequest(`${http.url}/api/admin/invoices/export?from=${today()}&to=${today()}`, {
           headers: { Authorization: admin },
         });
         req.on('response', (res) => {

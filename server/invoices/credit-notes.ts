@@ -4,7 +4,15 @@
 import type { Knex } from 'knex';
 import type { Config } from '../config.js';
 import type { Db } from '../db/connect.js';
-import { ensureSequence, indianDate, parseSnapshot, takeNumber, type InvoiceRow, type Series } from './numbering.js';
+import {
+  ensureSequence,
+  indianDate,
+  issueMoment,
+  parseSnapshot,
+  takeNumber,
+  type InvoiceRow,
+  type Series,
+} from './numbering.js';
 import type { InvoiceSnapshot } from './snapshot.js';
 
 export interface CreditNoteSnapshot extends Omit<InvoiceSnapshot, 'invoiceDate' | 'notes'> {
@@ -39,16 +47,12 @@ export const findCreditNoteForBooking = (db: Db | Knex.Transaction, bookingId: n
 
 export const parseCreditNote = (row: Pick<CreditNoteRow, 'snapshot'>): CreditNoteSnapshot => JSON.parse(row.snapshot);
 
-/**
- * Prepares what `creditInvoice` needs before its transaction: the series' row for this year (see
- * ensureSequence) and the moment of issue.
- */
+/** Prepares what `creditInvoice` needs before its transaction: the series' row for this year (ensureSequence). */
 export async function prepareCreditNote(db: Db, config: Pick<Config, 'creditNotePrefix'>) {
-  const issuedAt = new Date();
-  const { date, financialYear } = indianDate(issuedAt);
+  const { financialYear } = indianDate(new Date());
   const series = creditNoteSeries(config);
   await ensureSequence(db, series, financialYear);
-  return { issuedAt, date, financialYear, series };
+  return { financialYear, series };
 }
 
 /** Issues the credit note for `invoice` inside `trx` (the cancellation's transaction). */
@@ -59,13 +63,14 @@ export async function creditInvoice(
   prepared: Awaited<ReturnType<typeof prepareCreditNote>>,
 ): Promise<CreditNoteSnapshot> {
   const { number, serial } = await takeNumber(trx, prepared.series, prepared.financialYear);
+  const { issuedAt, date } = issueMoment(prepared.financialYear);
   const { invoiceDate, notes: _notes, ...credited } = parseSnapshot(invoice);
   const snapshot: CreditNoteSnapshot = {
     ...credited,
     kind: 'credit-note',
     number,
-    issuedAt: prepared.issuedAt.toISOString(),
-    noteDate: prepared.date,
+    issuedAt: issuedAt.toISOString(),
+    noteDate: date,
     financialYear: prepared.financialYear,
     reason,
     original: { number: invoice.number, date: invoiceDate },

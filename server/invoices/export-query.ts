@@ -1,4 +1,4 @@
-// Which bookings an export or register covers, read from the database in pages (never all at once).
+// The range of an export, a register or an issue run, and the bookings scheduled in it (read in pages).
 import { z } from 'zod';
 import { bookingsQuery, BOOKING_STATUSES, type BookingRow, type BookingStatus } from '../bookings/repository.js';
 import { dayBound } from '../bookings/schemas.js';
@@ -14,12 +14,13 @@ const DEFAULT_STATUSES: BookingStatus[] = [...BOOKING_STATUSES];
 const query = z.object({
   from: z.iso.date('from must be a date as YYYY-MM-DD'),
   to: z.iso.date('to must be a date as YYYY-MM-DD'),
-  status: z.enum(BOOKING_STATUSES).optional(),
 });
 
 export interface ExportRange {
+  /** Indian calendar dates (the documents' dates for a register or an export). */
   from: string;
   to: string;
+  /** Bookings' statuses, for issuing by scheduled date. */
   statuses: BookingStatus[];
   /** Inclusive start and exclusive end, ISO UTC, on bookings.scheduled_at. */
   start: string;
@@ -34,7 +35,7 @@ export function parseExportRange(input: unknown): ExportRange {
   const days = (Date.parse(end) - Date.parse(start)) / 86_400_000;
   if (days > MAX_RANGE_DAYS)
     throw new DomainError('invalid', 'range_too_long', `the range may cover at most ${MAX_RANGE_DAYS} days`);
-  return { from: q.from, to: q.to, statuses: q.status ? [q.status] : DEFAULT_STATUSES, start, end };
+  return { from: q.from, to: q.to, statuses: DEFAULT_STATUSES, start, end };
 }
 
 /** Bookings scheduled in the range, oldest id first, fetched PAGE_SIZE at a time. */
@@ -48,32 +49,6 @@ export async function* bookingsInRange(db: Db, range: ExportRange): AsyncGenerat
       .andWhere('b.id', '>', after)
       .orderBy('b.id')
       .limit(PAGE_SIZE);
-    yield* rows;
-    if (rows.length < PAGE_SIZE) return;
-    after = rows[rows.length - 1]!.id;
-  }
-}
-
-export interface RegisterRow {
-  id: number;
-  number: string;
-  issued_at: string;
-  snapshot: string;
-}
-
-/** Issued invoices of bookings in the range, in issue order, PAGE_SIZE at a time. */
-export async function* invoicesInRange(db: Db, range: ExportRange): AsyncGenerator<RegisterRow> {
-  let after = 0;
-  for (;;) {
-    const rows: RegisterRow[] = await db('invoices as i')
-      .join('bookings as b', 'b.id', 'i.booking_id')
-      .where('b.scheduled_at', '>=', range.start)
-      .andWhere('b.scheduled_at', '<', range.end)
-      .whereIn('b.status', range.statuses)
-      .andWhere('i.id', '>', after)
-      .orderBy('i.id')
-      .limit(PAGE_SIZE)
-      .select('i.id', 'i.number', 'i.issued_at', 'i.snapshot');
     yield* rows;
     if (rows.length < PAGE_SIZE) return;
     after = rows[rows.length - 1]!.id;

@@ -1,5 +1,5 @@
-// Admin bulk export: a ZIP of the stored documents, streamed. Bookings are read in pages; a document
-// not yet stored is rendered and stored first (through the same bounded pool as single downloads, at
+// Admin bulk export: a ZIP of the documents dated in the range (tax invoices, credit notes), streamed.
+// Documents are read in pages; one not yet stored is rendered and stored first (through the same bounded pool as single downloads, at
 // most PDF_WORKERS ahead of the archive), so the ZIP holds the very bytes a download sends. Each PDF
 // goes in uncompressed, read from the store; the response's back-pressure reaches the reads and the
 // renders, so memory stays flat at any count.
@@ -7,32 +7,32 @@ import { once } from 'node:events';
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { ZipFile } from 'yazl';
-import type { BookingRow } from '../bookings/repository.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/connect.js';
 import { DomainError, isDomainError } from '../shared/domain-error.js';
 import type { DocumentArchive, StoredDocument } from './archive.js';
 import { DigestStream } from '../storage/digest-stream.js';
+import { documentsInRange, type IssuedDocument } from './documents-query.js';
 import { bookingsInRange, parseExportRange, type ExportRange } from './export-query.js';
-import { findInvoiceForBooking, issueInvoice, parseSnapshot } from './numbering.js';
-import { registerCsv } from './register.js';
-import type { InvoiceSnapshot } from './snapshot.js';
-import { invoiceFilename, invoiceView } from './view-model.js';
+import { issueInvoice } from './numbering.js';
+import { RegisterSummary, registerCsv, type SeriesSummary } from './register.js';
+import { creditNoteView, invoiceFilename, invoiceView } from './view-model.js';
 
 type Outcome =
-  | { kind: 'pdf'; booking: BookingRow; snapshot: InvoiceSnapshot; file: StoredDocument }
-  | { kind: 'failed'; bookingId: number; invoiceNumber: string | null; reason: string }
-  | { kind: 'skipped'; bookingId: number; reason: string }
-  | { kind: 'error'; error: unknown };
+  | { kind: 'pdf'; doc: IssuedDocument; file: StoredDocument }
+  | { kind: 'failed'; doc: IssuedDocument; reason: string };
 
 interface Manifest {
   generatedAt: string;
-  range: { from: string; to: string; statuses: string[] };
-  counts: { bookings: number; pdfs: number; failed: number; skipped: number; registerRows: number };
-  files: { name: string; invoiceNumber: string; bookingId: number; size: number; sha256: string }[];
+  /** Indian calendar dates: documents dated from..to in India. */
+  range: { from: string; to: string };
+  counts: { documents: number; pdfs: number; failed: number; registerRows: number };
+  files: { name: string; documentType: IssuedDocument['type']; number: string; bookingId: number; size: number; sha256: string }[];
   register?: { name: string; size: number; sha256: string };
-  failed: { bookingId: number; invoiceNumber: string | null; reason: string }[];
-  skipped: { bookingId: number; reason: string }[];
+  /** Per series: count, first and last number, totals, and any serial missing in the range. */
+  series: SeriesSummary[];
+  noSerialMissing: boolean;
+  failed: { documentType: IssuedDocument['type']; number: string; bookingId: number; reason: string }[];
 }
 
 interface Deps {
@@ -43,6 +43,10 @@ interface Deps {
 }
 
 const QUEUE_FULL_RETRIES = 40;
+
+/** credit_notes/CN-26-27-0000001.pdf beside INV-26-27-000001.pdf */
+const archiveName = (doc: IssuedDocument) =>
+  `${doc.type === 'credit_note' ? 'credit-notes/' : ''}${invoiceFilename(doc.snapshot.number)}`;
 
 export async function streamExport(deps: Deps, req: Request, res: Response): Promise<void> {
   const { db, config, documents } = deps;
@@ -61,92 +65,70 @@ export async function streamExport(deps: Deps, req: Request, res: Response): Pro
   zip.outputStream.pipe(res);
   const manifest: Manifest = {
     generatedAt: new Date().toISOString(),
-    range: { from: range.from, to: range.to, statuses: range.statuses },
-    counts: { bookings: 0, pdfs: 0, failed: 0, skipped: 0, registerRows: 0 },
+    range: { from: range.from, to: range.to },
+    counts: { documents: 0, pdfs: 0, failed: 0, registerRows: 0 },
     files: [],
+    series: [],
+    noSerialMissing: true,
     failed: [],
-    skipped: [],
   };
   let entry: (NodeJS.ReadableStream & { destroy(): void }) | undefined;
   res.on('close', () => entry?.destroy());
 
-  async function storedWhenThereIsRoom(invoiceId: number, snapshot: InvoiceSnapshot): Promise<StoredDocument> {
+  async function storedWhenThereIsRoom(doc: IssuedDocument): Promise<StoredDocument> {
+    const view = () => (doc.type === 'credit_note' ? creditNoteView(doc.snapshot) : invoiceView(doc.snapshot));
+    const table = doc.type === 'credit_note' ? 'credit_notes' : 'invoices';
     for (let attempt = 1; ; attempt++) {
       try {
-        return await documents.stored('invoices', invoiceId, () => invoiceView(snapshot));
+        return await documents.stored(table, doc.id, view);
       } catch (err) {
-        // Single downloads share the queue: wait for room rather than fail an invoice for it.
+        // Single downloads share the queue: wait for room rather than fail a document for it.
         if (!isDomainError(err, 'pdf_queue_full') || attempt >= QUEUE_FULL_RETRIES || clientGone) throw err;
         await new Promise((r) => setTimeout(r, 100 * Math.min(attempt, 10)));
       }
     }
   }
 
-  /** Never rejects (a rejection waiting in `ahead` would be unhandled): errors become outcomes. */
-  async function prepare(booking: BookingRow): Promise<Outcome> {
-    let snapshot: InvoiceSnapshot;
-    let invoiceId: number;
+  /** Never rejects (a rejection waiting in `ahead` would be unhandled): failures become outcomes. */
+  async function prepare(doc: IssuedDocument): Promise<Outcome> {
     try {
-      // An export issues nothing: it archives what was issued.
-      const invoice = booking.invoice_number ? await findInvoiceForBooking(db, booking.id) : undefined;
-      if (!invoice) return { kind: 'skipped', bookingId: booking.id, reason: 'no tax invoice has been issued' };
-      snapshot = parseSnapshot(invoice);
-      invoiceId = invoice.id;
+      return { kind: 'pdf', doc, file: await storedWhenThereIsRoom(doc) };
     } catch (err) {
-      return { kind: 'error', error: err };
-    }
-    try {
-      return { kind: 'pdf', booking, snapshot, file: await storedWhenThereIsRoom(invoiceId, snapshot) };
-    } catch (err) {
-      return { kind: 'failed', bookingId: booking.id, invoiceNumber: snapshot.number, reason: (err as Error).message };
+      return { kind: 'failed', doc, reason: (err as Error).message };
     }
   }
 
   async function addToArchive(outcome: Outcome): Promise<void> {
-    if (outcome.kind === 'error') throw outcome.error;
-    if (outcome.kind === 'skipped') {
-      manifest.skipped.push({ bookingId: outcome.bookingId, reason: outcome.reason });
-      return;
-    }
+    const { doc } = outcome;
+    const described = { documentType: doc.type, number: doc.snapshot.number, bookingId: doc.snapshot.bookingId };
     if (outcome.kind === 'failed') {
-      manifest.failed.push({
-        bookingId: outcome.bookingId,
-        invoiceNumber: outcome.invoiceNumber,
-        reason: outcome.reason,
-      });
+      manifest.failed.push({ ...described, reason: outcome.reason });
       return;
     }
-    const { file, snapshot, booking } = outcome;
     if (clientGone) return;
-    const name = invoiceFilename(snapshot.number);
-    const stream = await documents.storage.read(file.name);
+    const name = archiveName(doc);
+    const stream = await documents.storage.read(outcome.file.name);
     entry = stream;
     // PDFs are already compressed: stored as they are.
-    zip.addReadStream(stream, name, { compress: false, size: file.size, mtime: new Date(snapshot.issuedAt) });
+    zip.addReadStream(stream, name, { compress: false, size: outcome.file.size, mtime: new Date(doc.snapshot.issuedAt) });
     await once(stream, 'close');
     if (clientGone) return;
-    manifest.files.push({
-      name,
-      invoiceNumber: snapshot.number,
-      bookingId: booking.id,
-      size: file.size,
-      sha256: file.sha256,
-    });
+    manifest.files.push({ name, ...described, size: outcome.file.size, sha256: outcome.file.sha256 });
   }
 
   const ahead: Promise<Outcome>[] = [];
   try {
-    for await (const booking of bookingsInRange(db, range)) {
+    for await (const doc of documentsInRange(db, range.from, range.to)) {
       if (clientGone) break;
-      manifest.counts.bookings++;
-      ahead.push(prepare(booking));
+      manifest.counts.documents++;
+      ahead.push(prepare(doc));
       if (ahead.length >= config.pdf.workers) await addToArchive(await ahead.shift()!);
     }
   } catch (err) {
     clientGone = true; // stop archiving; what is still rendering is only cleaned up below
     throw err;
   } finally {
-    // Renders already started finish (at most PDF_WORKERS); their files are archived or removed.
+    // Renders already started finish (at most PDF_WORKERS) and are stored for next time.
     while (ahead.length) await addToArchive(await ahead.shift()!).catch(() => {});
   }
   if (clientGone) {
@@ -154,17 +136,18 @@ export async function streamExport(deps: Deps, req: Request, res: Response): Pro
     return;
   }
 
-  const counted = { rows: 0 };
-  const register = registerCsv(db, range, counted).pipe(new DigestStream());
+  const summary = new RegisterSummary();
+  const register = registerCsv(db, range, summary).pipe(new DigestStream());
   zip.addReadStream(register, 'register.csv', { compress: true });
   await once(register, 'end');
   manifest.register = { name: 'register.csv', size: register.size, sha256: register.sha256 };
+  manifest.series = summary.summaries();
+  manifest.noSerialMissing = summary.noSerialMissing;
   manifest.counts = {
     ...manifest.counts,
     pdfs: manifest.files.length,
     failed: manifest.failed.length,
-    skipped: manifest.skipped.length,
-    registerRows: counted.rows,
+    registerRows: summary.rows,
   };
   zip.addBuffer(Buffer.from(JSON.stringify(manifest, null, 2)), 'manifest.json');
   zip.end();

@@ -29,6 +29,19 @@ export function serialDigits(prefix: string): number {
   return MAX_INVOICE_NUMBER_LENGTH - prefix.length - '/YY-YY/'.length;
 }
 
+/**
+ * The moment of issue, read once the serial is taken (under the sequence's lock), so serials and
+ * document dates rise together: a range of dates always holds an unbroken run of serials.
+ */
+export function issueMoment(financialYear: string): { issuedAt: Date; date: string } {
+  const issuedAt = new Date();
+  const { date, financialYear: now } = indianDate(issuedAt);
+  // Midnight of 1 April passed while this issuer waited for the lock: its serial is last year's.
+  if (now !== financialYear)
+    throw new DomainError('unavailable', 'financial_year_changed', 'a new financial year began just now; try again', 1);
+  return { issuedAt, date };
+}
+
 /** A document series: invoices, or credit notes, each numbered on its own. */
 export interface Series {
   prefix: string;
@@ -126,8 +139,7 @@ export async function issueInvoice(
   if (existing) return parseSnapshot(existing);
   refuseUninvoiceable(booking.status);
 
-  const issuedAt = new Date();
-  const { date, financialYear } = indianDate(issuedAt);
+  const { financialYear } = indianDate(new Date());
   const series = invoiceSeries(config);
   await ensureSequence(db, series, financialYear);
   try {
@@ -137,6 +149,7 @@ export async function issueInvoice(
       const current = trx('bookings').where({ id: booking.id }).first('status');
       refuseUninvoiceable(((await (isMysql(db) ? current.forUpdate() : current)) as { status: BookingStatus }).status);
       const { number, serial } = await takeNumber(trx, series, financialYear);
+      const { issuedAt, date } = issueMoment(financialYear);
       const snapshot = buildSnapshot(booking, config.supplier, {
         number,
         issuedAt: issuedAt.toISOString(),

@@ -1,15 +1,20 @@
-// The invoice register accountants file GST returns from: one row per invoice, rupees with two
-// decimals, and a closing TOTAL row when there is any invoice. Streamed row by row (csv-stringify), never built whole.
+// The register accountants file GST returns from: one row per issued document (tax invoices and credit
+// notes) dated in the range in India, rupees with two decimals, and nothing else. No total row: a return
+// tool would import it as one more invoice. The totals and the first and last serial of each series go
+// in the export's manifest (RegisterSummary), which also says whether any serial is missing. Streamed
+// row by row (csv-stringify), never built whole.
 import { Readable } from 'node:stream';
 import { stringify } from 'csv-stringify';
 import type { Db } from '../db/connect.js';
-import { invoicesInRange, type ExportRange } from './export-query.js';
+import { documentsInRange, type IssuedDocument } from './documents-query.js';
 import { rupeesDecimal } from './money.js';
-import { parseSnapshot } from './numbering.js';
 
 export const REGISTER_COLUMNS = [
-  'invoice_number',
-  'invoice_date',
+  'document_type',
+  'document_number',
+  'document_date',
+  'original_invoice_number',
+  'original_invoice_date',
   'customer',
   'customer_gstin',
   'place_of_supply',
@@ -22,33 +27,93 @@ export const REGISTER_COLUMNS = [
 ];
 
 type Totals = { taxablePaise: number; cgstPaise: number; sgstPaise: number; igstPaise: number; totalPaise: number };
-const money = (t: Totals) => [t.taxablePaise, t.cgstPaise, t.sgstPaise, t.igstPaise, t.totalPaise].map(rupeesDecimal);
+const TOTAL_KEYS = ['taxablePaise', 'cgstPaise', 'sgstPaise', 'igstPaise', 'totalPaise'] as const;
+const money = (t: Totals) => TOTAL_KEYS.map((k) => rupeesDecimal(t[k]));
 
-async function* registerRecords(db: Db, range: ExportRange, counted: { rows: number }): AsyncGenerator<string[]> {
-  const sum: Totals = { taxablePaise: 0, cgstPaise: 0, sgstPaise: 0, igstPaise: 0, totalPaise: 0 };
-  for await (const row of invoicesInRange(db, range)) {
-    const s = parseSnapshot(row);
-    for (const key of Object.keys(sum) as (keyof Totals)[]) sum[key] += s.totals[key];
-    counted.rows++;
-    yield [
-      s.number,
-      s.invoiceDate,
-      s.recipient.name,
-      s.recipient.gstin ?? '',
-      `${s.placeOfSupply.code}-${s.placeOfSupply.name}`,
-      s.lines.map((l) => l.sac).join(' '),
-      ...money(s.totals),
-    ];
-  }
-  if (counted.rows > 0) yield ['TOTAL', '', '', '', '', '', ...money(sum)];
+export interface SeriesSummary {
+  documentType: IssuedDocument['type'];
+  /** "INV/26-27" or "CN/26-27": the number up to its serial. */
+  series: string;
+  count: number;
+  first: string;
+  last: string;
+  /** Serials between the first and the last that are not in the range: must be empty. */
+  missingSerials: number[];
+  totals: { taxable: string; cgst: string; sgst: string; igst: string; total: string };
 }
 
-/** A CSV stream of the register; `counted.rows` holds the number of invoice rows once it ends. */
-export function registerCsv(db: Db, range: ExportRange, counted = { rows: 0 }): Readable {
+/** Counts and totals per series as the register is written; read once it has ended. */
+export class RegisterSummary {
+  rows = 0;
+  private readonly series = new Map<string, { type: IssuedDocument['type']; serials: number[]; numbers: Map<number, string>; sum: Totals }>();
+
+  add(doc: IssuedDocument): void {
+    this.rows++;
+    const name = doc.snapshot.number.slice(0, doc.snapshot.number.lastIndexOf('/'));
+    let entry = this.series.get(name);
+    if (!entry) {
+      entry = { type: doc.type, serials: [], numbers: new Map(), sum: { taxablePaise: 0, cgstPaise: 0, sgstPaise: 0, igstPaise: 0, totalPaise: 0 } };
+      this.series.set(name, entry);
+    }
+    entry.serials.push(doc.serial);
+    entry.numbers.set(doc.serial, doc.snapshot.number);
+    for (const key of TOTAL_KEYS) entry.sum[key] += doc.snapshot.totals[key];
+  }
+
+  summaries(): SeriesSummary[] {
+    return [...this.series].map(([series, entry]) => {
+      const serials = [...entry.serials].sort((a, b) => a - b);
+      const seen = new Set(serials);
+      const missingSerials: number[] = [];
+      for (let s = serials[0]!; s <= serials.at(-1)!; s++) if (!seen.has(s)) missingSerials.push(s);
+      const [taxable, cgst, sgst, igst, total] = money(entry.sum);
+      return {
+        documentType: entry.type,
+        series,
+        count: serials.length,
+        first: entry.numbers.get(serials[0]!)!,
+        last: entry.numbers.get(serials.at(-1)!)!,
+        missingSerials,
+        totals: { taxable: taxable!, cgst: cgst!, sgst: sgst!, igst: igst!, total: total! },
+      };
+    });
+  }
+
+  get noSerialMissing(): boolean {
+    return this.summaries().every((s) => s.missingSerials.length === 0);
+  }
+}
+
+function record(doc: IssuedDocument): string[] {
+  const s = doc.snapshot;
+  const credit = doc.type === 'credit_note' ? doc.snapshot : undefined;
+  return [
+    doc.type,
+    s.number,
+    credit ? credit.noteDate : (s as { invoiceDate: string }).invoiceDate,
+    credit?.original.number ?? '',
+    credit?.original.date ?? '',
+    s.recipient.name,
+    s.recipient.gstin ?? '',
+    `${s.placeOfSupply.code}-${s.placeOfSupply.name}`,
+    s.lines.map((l) => l.sac).join(' '),
+    ...money(s.totals),
+  ];
+}
+
+async function* registerRecords(db: Db, from: string, to: string, summary: RegisterSummary): AsyncGenerator<string[]> {
+  for await (const doc of documentsInRange(db, from, to)) {
+    summary.add(doc);
+    yield record(doc);
+  }
+}
+
+/** A CSV stream of the register of documents dated `from`..`to` (Indian dates). */
+export function registerCsv(db: Db, range: { from: string; to: string }, summary = new RegisterSummary()): Readable {
   // A billing name is the customer's own text: "=HYPERLINK(...)" must reach a spreadsheet as text, not
   // as a formula (CSV injection). csv-stringify prefixes such cells with a quote.
   const csv = stringify({ header: true, columns: REGISTER_COLUMNS, escape_formulas: true });
-  const source = Readable.from(registerRecords(db, range, counted));
+  const source = Readable.from(registerRecords(db, range.from, range.to, summary));
   source.on('error', (err) => csv.destroy(err));
   return source.pipe(csv);
 }
