@@ -24,6 +24,17 @@ const issueRange = (ctx: TestContext, admin: string, from: string, to: string) =
 const exportZip = (ctx: TestContext, admin: string, query: Record<string, string>) =>
   getBinary(ctx.app, '/api/admin/invoices/export').query(query).set('Authorization', admin);
 
+/** The GSTR-1 files of a range from 2025-05-01 on (HSN split into B2B and B2C). */
+const GSTR1_FILES = [
+  'b2b.csv',
+  'b2cl.csv',
+  'b2cs.csv',
+  'cdnr.csv',
+  'cdnur.csv',
+  'hsn_b2b.csv',
+  'hsn_b2c.csv',
+  'docs.csv',
+];
 /** Today in India: documents issued now are dated today. */
 const today = () => indianDate(new Date()).date;
 
@@ -69,7 +80,11 @@ for (const kind of DB_KINDS) {
       const res = await exportZip(ctx, admin, { from: today(), to: today() }).expect(200);
       expect(res.headers['content-type']).to.equal('application/zip');
       const entries = await unzip(res.body);
-      expect(entries.map((e) => e.name).slice(-2)).to.deep.equal(['register.csv', 'manifest.json']);
+      expect(entries.map((e) => e.name).filter((n) => !n.endsWith('.pdf'))).to.deep.equal([
+        'register.csv',
+        ...GSTR1_FILES.map((f) => `gstr1/${f}`),
+        'manifest.json',
+      ]);
       const pdfs = entries.filter((e) => e.name.endsWith('.pdf'));
       const invoices = await ctx.rt.db('invoices').orderBy('id');
       const notes = await ctx.rt.db('credit_notes').orderBy('id');
@@ -240,11 +255,15 @@ for (const kind of DB_KINDS) {
     it('yields a valid ZIP with only the register header and the manifest for an empty range', async () => {
       const res = await exportZip(ctx, admin, { from: '2033-01-01', to: '2033-01-31' }).expect(200);
       const entries = await unzip(res.body);
-      expect(entries.map((e) => e.name)).to.deep.equal(['register.csv', 'manifest.json']);
+      expect(entries.map((e) => e.name)).to.deep.equal([
+        'register.csv',
+        ...GSTR1_FILES.map((f) => `gstr1/${f}`),
+        'manifest.json',
+      ]);
       expect(entries[0]!.data.toString().trim()).to.equal(
         'document_type,document_number,document_date,original_invoice_number,original_invoice_date,customer,customer_gstin,place_of_supply,sac,taxable_value,cgst,sgst,igst,total',
       );
-      const manifest = JSON.parse(entries[1]!.data.toString());
+      const manifest = JSON.parse(entries.at(-1)!.data.toString());
       expect(manifest.counts.pdfs).to.equal(0);
       expect(manifest.series).to.deep.equal([]);
     });

@@ -8,6 +8,8 @@ import type { Db } from '../db/connect.js';
 import type { DocumentArchive } from './archive.js';
 import { parseExportRange } from './export-query.js';
 import { issueInvoicesInRange, streamExport } from './export.js';
+import { ZipFile } from 'yazl';
+import { gstr1Files } from './gstr1.js';
 import { registerCsv } from './register.js';
 
 interface Deps {
@@ -31,6 +33,19 @@ export function adminInvoiceRoutes(deps: Deps): Router {
     const range = parseExportRange(req.body ?? {});
     const numbers = await issueInvoicesInRange(deps, range);
     res.json({ issued: numbers.length, numbers });
+  });
+
+  // The GSTR-1 offline tool's CSVs alone, for the documents dated in the range.
+  router.get('/gstr1.zip', async (req, res) => {
+    const range = parseExportRange(req.query);
+    const zip = new ZipFile();
+    for (const file of await gstr1Files(deps.db, range.from, range.to))
+      zip.addBuffer(Buffer.from(file.csv), file.name, { compress: true });
+    zip.end();
+    res.setHeader('Content-Type', 'application/zip');
+    res.setHeader('Content-Disposition', `attachment; filename="gstr1-${range.from}_${range.to}.zip"`);
+    res.setHeader('Cache-Control', 'no-store');
+    await pipeline(zip.outputStream, res);
   });
 
   router.get('/register.csv', async (req, res) => {

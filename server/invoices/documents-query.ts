@@ -47,7 +47,13 @@ async function* rowsOf(db: Db, table: 'invoices' | 'credit_notes', start: string
 export async function* documentsInRange(db: Db, from: string, to: string): AsyncGenerator<IssuedDocument> {
   const { start, end } = indianDayBounds(from, to);
   for await (const row of rowsOf(db, 'invoices', start, end)) {
-    yield { type: 'invoice', id: row.id, serial: Number(row.serial), financialYear: row.financial_year, snapshot: parseSnapshot(row) };
+    yield {
+      type: 'invoice',
+      id: row.id,
+      serial: Number(row.serial),
+      financialYear: row.financial_year,
+      snapshot: parseSnapshot(row),
+    };
   }
   for await (const row of rowsOf(db, 'credit_notes', start, end)) {
     yield {

@@ -15,19 +15,26 @@ import { DigestStream } from '../storage/digest-stream.js';
 import { documentsInRange, type IssuedDocument } from './documents-query.js';
 import { bookingsInRange, parseExportRange, type ExportRange } from './export-query.js';
 import { issueInvoice } from './numbering.js';
+import { gstr1Files } from './gstr1.js';
 import { RegisterSummary, registerCsv, type SeriesSummary } from './register.js';
 import { creditNoteView, invoiceFilename, invoiceView } from './view-model.js';
 
 type Outcome =
-  | { kind: 'pdf'; doc: IssuedDocument; file: StoredDocument }
-  | { kind: 'failed'; doc: IssuedDocument; reason: string };
+  { kind: 'pdf'; doc: IssuedDocument; file: StoredDocument } | { kind: 'failed'; doc: IssuedDocument; reason: string };
 
 interface Manifest {
   generatedAt: string;
   /** Indian calendar dates: documents dated from..to in India. */
   range: { from: string; to: string };
   counts: { documents: number; pdfs: number; failed: number; registerRows: number };
-  files: { name: string; documentType: IssuedDocument['type']; number: string; bookingId: number; size: number; sha256: string }[];
+  files: {
+    name: string;
+    documentType: IssuedDocument['type'];
+    number: string;
+    bookingId: number;
+    size: number;
+    sha256: string;
+  }[];
   register?: { name: string; size: number; sha256: string };
   /** Per series: count, first and last number, totals, and any serial missing in the range. */
   series: SeriesSummary[];
@@ -110,7 +117,11 @@ export async function streamExport(deps: Deps, req: Request, res: Response): Pro
     const stream = await documents.storage.read(outcome.file.name);
     entry = stream;
     // PDFs are already compressed: stored as they are.
-    zip.addReadStream(stream, name, { compress: false, size: outcome.file.size, mtime: new Date(doc.snapshot.issuedAt) });
+    zip.addReadStream(stream, name, {
+      compress: false,
+      size: outcome.file.size,
+      mtime: new Date(doc.snapshot.issuedAt),
+    });
     await once(stream, 'close');
     if (clientGone) return;
     manifest.files.push({ name, ...described, size: outcome.file.size, sha256: outcome.file.sha256 });
@@ -141,6 +152,9 @@ export async function streamExport(deps: Deps, req: Request, res: Response): Pro
   zip.addReadStream(register, 'register.csv', { compress: true });
   await once(register, 'end');
   manifest.register = { name: 'register.csv', size: register.size, sha256: register.sha256 };
+  // The GST offline tool's files for the same documents.
+  for (const file of await gstr1Files(db, range.from, range.to))
+    zip.addBuffer(Buffer.from(file.csv), `gstr1/${file.name}`, { compress: true });
   manifest.series = summary.summaries();
   manifest.noSerialMissing = summary.noSerialMissing;
   manifest.counts = {

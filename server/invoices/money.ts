@@ -6,10 +6,10 @@ const words = new ToWords({ localeCode: 'en-IN' });
 
 const split = (paise: number) => [Math.trunc(paise / 100), paise % 100] as const;
 
-/** "2358.82": rupees with two decimals (the register CSV). */
+/** "2358.82": rupees with two decimals (the register CSV); "-1.50" for a net credit. */
 export function rupeesDecimal(paise: number): string {
-  const [rupees, rest] = split(paise);
-  return `${rupees}.${String(rest).padStart(2, '0')}`;
+  const [rupees, rest] = split(Math.abs(paise));
+  return `${paise < 0 ? '-' : ''}${rupees}.${String(rest).padStart(2, '0')}`;
 }
 
 /** "₹2,35,882.00": Indian digit grouping (lakh, crore). */

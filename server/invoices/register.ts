@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { stringify } from 'csv-stringify';
 import type { Db } from '../db/connect.js';
 import { documentsInRange, type IssuedDocument } from './documents-query.js';
+import { spreadsheetText } from './csv-text.js';
 import { rupeesDecimal } from './money.js';
 
 export const REGISTER_COLUMNS = [
@@ -45,14 +46,22 @@ export interface SeriesSummary {
 /** Counts and totals per series as the register is written; read once it has ended. */
 export class RegisterSummary {
   rows = 0;
-  private readonly series = new Map<string, { type: IssuedDocument['type']; serials: number[]; numbers: Map<number, string>; sum: Totals }>();
+  private readonly series = new Map<
+    string,
+    { type: IssuedDocument['type']; serials: number[]; numbers: Map<number, string>; sum: Totals }
+  >();
 
   add(doc: IssuedDocument): void {
     this.rows++;
     const name = doc.snapshot.number.slice(0, doc.snapshot.number.lastIndexOf('/'));
     let entry = this.series.get(name);
     if (!entry) {
-      entry = { type: doc.type, serials: [], numbers: new Map(), sum: { taxablePaise: 0, cgstPaise: 0, sgstPaise: 0, igstPaise: 0, totalPaise: 0 } };
+      entry = {
+        type: doc.type,
+        serials: [],
+        numbers: new Map(),
+        sum: { taxablePaise: 0, cgstPaise: 0, sgstPaise: 0, igstPaise: 0, totalPaise: 0 },
+      };
       this.series.set(name, entry);
     }
     entry.serials.push(doc.serial);
@@ -87,7 +96,7 @@ export class RegisterSummary {
 function record(doc: IssuedDocument): string[] {
   const s = doc.snapshot;
   const credit = doc.type === 'credit_note' ? doc.snapshot : undefined;
-  return [
+  const text = [
     doc.type,
     s.number,
     credit ? credit.noteDate : (s as { invoiceDate: string }).invoiceDate,
@@ -97,8 +106,8 @@ function record(doc: IssuedDocument): string[] {
     s.recipient.gstin ?? '',
     `${s.placeOfSupply.code}-${s.placeOfSupply.name}`,
     s.lines.map((l) => l.sac).join(' '),
-    ...money(s.totals),
   ];
+  return [...text.map(spreadsheetText), ...money(s.totals)];
 }
 
 async function* registerRecords(db: Db, from: string, to: string, summary: RegisterSummary): AsyncGenerator<string[]> {
@@ -111,8 +120,8 @@ async function* registerRecords(db: Db, from: string, to: string, summary: Regis
 /** A CSV stream of the register of documents dated `from`..`to` (Indian dates). */
 export function registerCsv(db: Db, range: { from: string; to: string }, summary = new RegisterSummary()): Readable {
   // A billing name is the customer's own text: "=HYPERLINK(...)" must reach a spreadsheet as text, not
-  // as a formula (CSV injection). csv-stringify prefixes such cells with a quote.
-  const csv = stringify({ header: true, columns: REGISTER_COLUMNS, escape_formulas: true });
+  // as a formula (CSV injection): every text cell goes through spreadsheetText.
+  const csv = stringify({ header: true, columns: REGISTER_COLUMNS });
   const source = Readable.from(registerRecords(db, range.from, range.to, summary));
   source.on('error', (err) => csv.destroy(err));
   return source.pipe(csv);
