@@ -5,6 +5,7 @@ import type { Knex } from 'knex';
 import type { Config } from '../config.js';
 import type { Db } from '../db/connect.js';
 import {
+  amountColumns,
   ensureSequence,
   indianDate,
   issueMoment,
@@ -83,11 +84,7 @@ export async function creditInvoice(
     serial,
     issued_at: snapshot.issuedAt,
     reason,
-    taxable_paise: snapshot.totals.taxablePaise,
-    cgst_paise: snapshot.totals.cgstPaise,
-    sgst_paise: snapshot.totals.sgstPaise,
-    igst_paise: snapshot.totals.igstPaise,
-    total_paise: snapshot.totals.totalPaise,
+    ...amountColumns(snapshot.totals),
     snapshot: JSON.stringify(snapshot),
   });
   return snapshot;

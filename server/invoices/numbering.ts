@@ -42,6 +42,15 @@ export function issueMoment(financialYear: string): { issuedAt: Date; date: stri
   return { issuedAt, date };
 }
 
+/** A document's amounts as its row keeps them beside the snapshot (for queries and sums). */
+export const amountColumns = (t: InvoiceSnapshot['totals']) => ({
+  taxable_paise: t.taxablePaise,
+  cgst_paise: t.cgstPaise,
+  sgst_paise: t.sgstPaise,
+  igst_paise: t.igstPaise,
+  total_paise: t.totalPaise,
+});
+
 /** A document series: invoices, or credit notes, each numbered on its own. */
 export interface Series {
   prefix: string;
@@ -166,11 +175,7 @@ export async function issueInvoice(
         customer_gstin: snapshot.recipient.gstin,
         place_of_supply: snapshot.placeOfSupply.code,
         sac: booking.sac,
-        taxable_paise: snapshot.totals.taxablePaise,
-        cgst_paise: snapshot.totals.cgstPaise,
-        sgst_paise: snapshot.totals.sgstPaise,
-        igst_paise: snapshot.totals.igstPaise,
-        total_paise: snapshot.totals.totalPaise,
+        ...amountColumns(snapshot.totals),
         snapshot: JSON.stringify(snapshot),
       });
       return snapshot;
