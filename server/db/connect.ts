@@ -99,8 +99,9 @@ export async function openDb(config: Pick<Config, 'database' | 'dbPool'>): Promi
     await db.destroy();
     if (config.database.kind === 'sqlite' && /^SQLITE_BUSY/.test((err as { code?: string }).code ?? '')) {
       throw new DatabaseInUseError(
-        `${config.database.filename} is in use by another process. SQLite serves one server process; ` +
-          'to run several, set DATABASE_URL to a MySQL database (README: "Running several processes").',
+        `${config.database.filename} is in use by another process (a running server?). SQLite serves one ` +
+          'process at a time: stop it first, or set DATABASE_URL to a MySQL database to run several servers ' +
+          '(README: "Running several processes").',
       );
     }
     throw err;
