@@ -4,7 +4,7 @@ import { createUser, ensureAdmin, findUserByEmail } from '../auth/users.js';
 import { findServiceByCode, seedCatalogue } from '../bookings/catalogue.js';
 import { createBooking } from '../bookings/repository.js';
 import { ConfigError, loadConfig } from '../config.js';
-import { openDb } from '../db/connect.js';
+import { DatabaseInUseError, openDb } from '../db/connect.js';
 
 const DEMO_ADMIN = { email: 'admin@demo.test', password: 'demo-admin-password' };
 const DEMO_CUSTOMER = { email: 'customer@demo.test', password: 'demo-customer-password', name: 'Priya Sharma' };
@@ -70,6 +70,6 @@ Log in with: curl -s -X POST http://localhost:${config.port}/api/auth/login -H '
     await db.destroy();
   }
 } catch (err) {
-  console.error(err instanceof ConfigError ? `booking-core: ${err.message}` : err);
+  console.error(err instanceof ConfigError || err instanceof DatabaseInUseError ? `booking-core: ${err.message}` : err);
   process.exitCode = 1;
 }
