@@ -1,4 +1,4 @@
-// npm run bench [-- db uploads s3 files invoices export memory | tunings | soak --minutes N]: runs the chosen benchmarks (all by default)
+// npm run bench [-- db uploads s3 row-cache files invoices export memory | tunings | soak --minutes N]: runs the chosen benchmarks (all by default)
 // and prints each one's table of measured figures, with ratios against baselines measured in the same run.
 import { benchDb } from './db.js';
 import { benchExport } from './export.js';
@@ -7,6 +7,7 @@ import { benchInvoices } from './invoices.js';
 import { benchMemory } from './memory.js';
 import { benchSoak } from './soak.js';
 import { benchTunings } from './tunings.js';
+import { benchRowCache } from './row-cache.js';
 import { benchS3 } from './s3.js';
 import { benchUploads } from './uploads.js';
 
@@ -14,6 +15,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   db: benchDb,
   uploads: benchUploads,
   s3: benchS3,
+  'row-cache': benchRowCache,
   files: benchFiles,
   invoices: benchInvoices,
   export: benchExport,

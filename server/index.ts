@@ -4,6 +4,7 @@
 import { createServer } from 'node:http';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { connectionDrainer } from './http/drain.js';
 import { createLogger, currentRequestId } from './http/logging.js';
 import { takePriority } from './process-priority.js';
 import { startRuntime } from './runtime.js';
@@ -40,6 +41,7 @@ const runtime = await startRuntime(config, logger).catch((err: Error) => {
 });
 const app = createApp(runtime);
 const server = createServer(app);
+const drainer = connectionDrainer(server);
 // Against slow clients: headers must arrive quickly, a request must finish in bounded time,
 // and a silent socket is dropped. Keep-alive below the platform router's idle timeout.
 server.headersTimeout = 30_000;
@@ -69,12 +71,9 @@ async function shutdown(signal: string): Promise<void> {
     server.closeAllConnections();
   }, config.shutdownTimeoutMs);
   deadline.unref();
-  // server.close() drops the connections idle right now; a keep-alive connection whose response
-  // finishes later would linger until its keep-alive timeout, so keep sweeping while draining.
-  const sweeper = setInterval(() => server.closeIdleConnections(), 250);
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  // Idle keep-alive connections end now, busy ones once their responses have been sent (drain.ts).
+  await drainer.drain();
   clearTimeout(deadline);
-  clearInterval(sweeper);
   await runtime.close();
   logger.info('stopped');
   process.exit(0);
