@@ -1,22 +1,20 @@
 // GET /api/bookings against MySQL with the 2 + 2 pool: latency at 20 and 200 concurrent clients,
 // beside a bare endpoint of the same app (no database) measured in the same run.
-import knex from 'knex';
-import { booking, cannonLoad, customer, fmt, startServer, table, verdict, type LoadResult } from './lib.js';
-
-const MYSQL = process.env.MYSQL_TEST_URL ?? 'mysql://root@127.0.0.1:3306/test';
+import {
+  benchDatabase,
+  booking,
+  cannonLoad,
+  customer,
+  fmt,
+  startServer,
+  table,
+  verdict,
+  type LoadResult,
+} from './lib.js';
 
 export async function benchDb(): Promise<void> {
-  const base = new URL(MYSQL);
-  const server = knex({
-    client: 'mysql2',
-    connection: { host: base.hostname, port: Number(base.port || 3306), user: base.username, password: base.password },
-    pool: { min: 0, max: 1 },
-  });
-  await server.raw('DROP DATABASE IF EXISTS booking_bench');
-  await server.raw('CREATE DATABASE booking_bench');
-  const url = new URL(MYSQL);
-  url.pathname = '/booking_bench';
-  const app = await startServer({ DATABASE_URL: url.toString() });
+  const database = await benchDatabase('booking_bench');
+  const app = await startServer({ DATABASE_URL: database.url });
   try {
     const auth = await customer(app.url);
     for (let i = 0; i < 30; i++) await booking(app.url, auth);
@@ -47,7 +45,6 @@ export async function benchDb(): Promise<void> {
     ]);
   } finally {
     await app.stop();
-    await server.raw('DROP DATABASE IF EXISTS booking_bench');
-    await server.destroy();
+    await database.drop();
   }
 }

@@ -6,6 +6,7 @@ import { once, type EventEmitter } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, get as httpGet } from 'node:http';
 import { createServer } from 'node:net';
+import knex from 'knex';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -460,4 +461,27 @@ export function table(title: string, rows: Record<string, string | number>[]): v
 
 export function verdict(name: string, ok: boolean, detail: string): Record<string, string> {
   return { target: name, measured: detail, met: ok ? 'yes' : 'NO' };
+}
+
+const MYSQL = process.env.MYSQL_TEST_URL ?? 'mysql://root@127.0.0.1:3306/test';
+
+/** A new, empty MySQL database for a bench server: its URL, and `drop` to remove it afterwards. */
+export async function benchDatabase(name: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const base = new URL(MYSQL);
+  const admin = knex({
+    client: 'mysql2',
+    connection: { host: base.hostname, port: Number(base.port || 3306), user: base.username, password: base.password },
+    pool: { min: 0, max: 1 },
+  });
+  await admin.raw(`DROP DATABASE IF EXISTS \`${name}\``);
+  await admin.raw(`CREATE DATABASE \`${name}\``);
+  const url = new URL(MYSQL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      await admin.raw(`DROP DATABASE IF EXISTS \`${name}\``);
+      await admin.destroy();
+    },
+  };
 }

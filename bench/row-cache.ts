@@ -2,26 +2,15 @@
 // another may delete) the row is read each time; on SQLite (one process) it stays cached. A 4 KiB file
 // (bytes from memory on both) read through its signed URL, on one server of each, in alternating rounds.
 import autocannon from 'autocannon';
-import knex from 'knex';
 import { mediaChunks } from '../tools/media.js';
 import { upload } from '../tools/multipart.js';
-import { customer, fmt, startServer, table } from './lib.js';
+import { benchDatabase, customer, fmt, startServer, table } from './lib.js';
 
-const MYSQL = process.env.MYSQL_TEST_URL ?? 'mysql://root@127.0.0.1:3306/test';
 const ROUNDS = 3;
 
 export async function benchRowCache(): Promise<void> {
-  const base = new URL(MYSQL);
-  const admin = knex({
-    client: 'mysql2',
-    connection: { host: base.hostname, port: Number(base.port || 3306), user: base.username, password: base.password },
-    pool: { min: 0, max: 1 },
-  });
-  await admin.raw('DROP DATABASE IF EXISTS booking_bench_rows');
-  await admin.raw('CREATE DATABASE booking_bench_rows');
-  const url = new URL(MYSQL);
-  url.pathname = '/booking_bench_rows';
-  const servers = { sqlite: await startServer(), mysql: await startServer({ DATABASE_URL: url.toString() }) };
+  const database = await benchDatabase('booking_bench_rows');
+  const servers = { sqlite: await startServer(), mysql: await startServer({ DATABASE_URL: database.url }) };
   try {
     const files: Record<string, string> = {};
     for (const [name, server] of Object.entries(servers)) {
@@ -55,7 +44,6 @@ export async function benchRowCache(): Promise<void> {
     ]);
   } finally {
     await Promise.all(Object.values(servers).map((s) => s.stop()));
-    await admin.raw('DROP DATABASE IF EXISTS booking_bench_rows');
-    await admin.destroy();
+    await database.drop();
   }
 }
