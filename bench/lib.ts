@@ -324,6 +324,17 @@ export function get(url: string, headers: Record<string, string> = {}): Promise<
   });
 }
 
+/** Five uploads at once (as the targets name them): their wall time and the server's peak RSS meanwhile. */
+export async function concurrentUploads(
+  pid: number,
+  send: () => Promise<unknown>,
+): Promise<{ seconds: number; peak: number }> {
+  resetPeakRss(pid);
+  const started = performance.now();
+  await Promise.all(Array.from({ length: 5 }, send));
+  return { seconds: (performance.now() - started) / 1000, peak: peakRss(pid) };
+}
+
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export function percentile(sorted: number[], p: number): number {

@@ -25,6 +25,7 @@ import {
   uploadAndDelete,
   verdict,
   median,
+  concurrentUploads,
 } from './lib.js';
 
 const RUNS = 3;
@@ -105,11 +106,9 @@ export async function benchS3(): Promise<void> {
         'vs after warm-up': fmt.deltaMib(peaks[size]! - warmPeak),
       });
     }
-    resetPeakRss(server.pid);
-    const started = performance.now();
-    await Promise.all(Array.from({ length: 5 }, () => send(50 * MiB)));
-    const concurrentSeconds = (performance.now() - started) / 1000;
-    const concurrentPeak = peakRss(server.pid);
+    const { seconds: concurrentSeconds, peak: concurrentPeak } = await concurrentUploads(server.pid, () =>
+      send(50 * MiB),
+    );
     rows.push({
       upload: '5 x 50 MiB concurrent',
       'server MB/s': fmt.n((250 * MiB) / 1e6 / concurrentSeconds, 0),

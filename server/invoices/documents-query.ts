@@ -46,22 +46,9 @@ async function* rowsOf(db: Db, table: 'invoices' | 'credit_notes', start: string
 /** The invoices dated in the range, then its credit notes, each in issue order. */
 export async function* documentsInRange(db: Db, from: string, to: string): AsyncGenerator<IssuedDocument> {
   const { start, end } = indianDayBounds(from, to);
-  for await (const row of rowsOf(db, 'invoices', start, end)) {
-    yield {
-      type: 'invoice',
-      id: row.id,
-      serial: Number(row.serial),
-      financialYear: row.financial_year,
-      snapshot: parseSnapshot(row),
-    };
-  }
-  for await (const row of rowsOf(db, 'credit_notes', start, end)) {
-    yield {
-      type: 'credit_note',
-      id: row.id,
-      serial: Number(row.serial),
-      financialYear: row.financial_year,
-      snapshot: parseCreditNote(row),
-    };
-  }
+  const common = (row: DocumentRow) => ({ id: row.id, serial: Number(row.serial), financialYear: row.financial_year });
+  for await (const row of rowsOf(db, 'invoices', start, end))
+    yield { type: 'invoice', ...common(row), snapshot: parseSnapshot(row) };
+  for await (const row of rowsOf(db, 'credit_notes', start, end))
+    yield { type: 'credit_note', ...common(row), snapshot: parseCreditNote(row) };
 }
