@@ -8,6 +8,7 @@ import { bodyIdleTimeout } from './http/body-timeout.js';
 import { requestLogging } from './http/logging.js';
 import { healthRoutes, metricsRoute } from './health/routes.js';
 import { adminInvoiceRoutes } from './invoices/admin-routes.js';
+import { exportJobRoutes } from './exports/routes.js';
 import { invoiceRoutes } from './invoices/routes.js';
 import type { Runtime } from './runtime.js';
 import { UrlSigner } from './files/signed-urls.js';
@@ -54,6 +55,7 @@ export function createApp(rt: Runtime): express.Express {
   app.use('/api/bookings', invoices.customer, bookingRoutes(rt));
   app.use('/api/admin/bookings', invoices.admin, adminBookingRoutes(rt));
   app.use('/api/admin/invoices', adminInvoiceRoutes(deps));
+  app.use('/api/admin/exports', exportJobRoutes(rt));
 
   app.use(unknownRoute);
   app.use(errorHandler(rt.logger));

@@ -97,6 +97,7 @@ const schema = z
     CHROME_PATH: z.string().optional(),
     PDF_LEAN_CHROMIUM: bool.default(true),
     PDF_TEMPLATES_DIR: z.string().optional(),
+    PDF_RENDERING: z.enum(['web', 'worker']).default('web'),
     MEMORY_GUARD: z.enum(['on', 'off']).default('on'),
     MEMORY_LIMIT_MB: int(64).optional(),
     MEMORY_WARNING_PERCENT: percent.default(75),
@@ -127,6 +128,10 @@ const schema = z
       .string()
       .regex(/^[\w.:-]{1,64}$/, 'letters, digits and . : - _ only')
       .default('booking-core:'),
+    EXPORT_CONCURRENCY: int(1, 16).default(1),
+    EXPORT_RESULT_TTL_S: int(1).default(3 * 86_400),
+    EXPORT_SWEEP_INTERVAL_S: int(1).default(600),
+    JOB_LOCK_MS: int(1000).default(30_000),
   })
   .superRefine((env, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
@@ -142,6 +147,8 @@ const schema = z
       issue('S3_PART_MB', 'is too small for UPLOAD_VIDEO_MAX_BYTES (S3 allows 10,000 parts)');
     if (env.CREDIT_NOTE_PREFIX === env.INVOICE_PREFIX)
       issue('CREDIT_NOTE_PREFIX', 'must differ from INVOICE_PREFIX (each series is numbered on its own)');
+    if (env.PDF_RENDERING === 'worker' && !env.REDIS_URL)
+      issue('PDF_RENDERING', 'worker needs REDIS_URL (renders reach the worker through its queue)');
     if (Boolean(env.ADMIN_EMAIL) !== Boolean(env.ADMIN_PASSWORD))
       issue('ADMIN_EMAIL', 'ADMIN_EMAIL and ADMIN_PASSWORD go together');
   });
@@ -256,6 +263,11 @@ export interface Config {
     leanChromium: boolean;
     /** Where invoice.hbs and invoice.css are (the project's templates/ by default). */
     templatesDir: string;
+    /**
+     * web: each web process renders with its own Chromium. worker: first renders go to the worker
+     * processes through the queue, and web processes start no Chromium at all.
+     */
+    rendering: 'web' | 'worker';
   };
   memory: {
     enabled: boolean;
@@ -273,10 +285,22 @@ export interface Config {
   spoolDir: string;
   /** Stored objects without a row, older than this, are removed by the start-up sweep. */
   orphanSweepAgeSeconds: number;
-  /** Shared counters (rate limits) and, later, queues; without it each process counts alone. */
+  /** Shared counters (rate limits) and the job queues; without it each process counts alone and runs its own jobs. */
   redisUrl?: string;
   /** Every key this app writes starts with it, so apps and environments can share one Redis. */
   redisKeyPrefix: string;
+  exports: {
+    /** Export jobs one process runs at once. */
+    concurrency: number;
+    /** A finished export's ZIP is kept this long, then removed by the sweep. */
+    resultTtlSeconds: number;
+    sweepIntervalSeconds: number;
+    /**
+     * BullMQ's job lock, renewed while a job runs: a worker that dies (SIGKILL) leaves its job to be
+     * picked up by another worker within about twice this.
+     */
+    lockMs: number;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -343,6 +367,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       chromePath: e.CHROME_PATH,
       leanChromium: e.PDF_LEAN_CHROMIUM,
       templatesDir: resolve(e.PDF_TEMPLATES_DIR ?? join(PROJECT_ROOT, 'templates')),
+      rendering: e.PDF_RENDERING,
     },
     memory: {
       enabled: e.MEMORY_GUARD === 'on',
@@ -373,6 +398,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     orphanSweepAgeSeconds: e.ORPHAN_SWEEP_AGE_S,
     redisUrl: e.REDIS_URL,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
+    exports: {
+      concurrency: e.EXPORT_CONCURRENCY,
+      resultTtlSeconds: e.EXPORT_RESULT_TTL_S,
+      sweepIntervalSeconds: e.EXPORT_SWEEP_INTERVAL_S,
+      lockMs: e.JOB_LOCK_MS,
+    },
   };
 }
 

@@ -19,6 +19,13 @@ import type { Storage } from './storage/storage.js';
 import { knownUploadNames } from './uploads/repository.js';
 import { DocumentArchive } from './invoices/archive.js';
 import type { Redis } from 'ioredis';
+import { ExportJobRepository } from './exports/repository.js';
+import { runExportJob } from './exports/run-job.js';
+import { ExportJobs, scheduleExpirySweep } from './exports/service.js';
+import { BullJobs, startExportWorker } from './jobs/bullmq.js';
+import type { JobEngine } from './jobs/engine.js';
+import { InProcessJobs } from './jobs/in-process.js';
+import { RemoteRenders, startRenderWorker } from './jobs/renders.js';
 
 export interface Runtime {
   config: Config;
@@ -33,6 +40,9 @@ export interface Runtime {
   redis?: Redis;
   limiterStore: LimiterStoreFactory;
   renderer: PdfRenderer;
+  /** Export jobs: requests, state, results. */
+  exports: ExportJobs;
+  role: RuntimeRole;
   memoryGuard: MemoryGuard;
   disk: DiskMonitor;
   metrics: Metrics;
@@ -43,14 +53,26 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
+/**
+ * web: answers HTTP; adds export jobs to the queue with REDIS_URL, runs them itself without.
+ * worker (npm run worker, REDIS_URL required): runs export jobs and, with PDF_RENDERING=worker, renders.
+ */
+export type RuntimeRole = 'web' | 'worker';
+
 /** Replaceable parts, for tests that drive the memory guard by hand or need a failing disk. */
 export interface RuntimeOverrides {
   memorySampler?: () => MemoryReading;
   clock?: Clock;
   storage?: Storage;
+  role?: RuntimeRole;
 }
 
+/** The worker keeps this much of SHUTDOWN_TIMEOUT_MS for handing its jobs back and closing. */
+const HAND_BACK_MS = 5_000;
+
 export async function startRuntime(config: Config, logger: Logger, overrides: RuntimeOverrides = {}): Promise<Runtime> {
+  const role = overrides.role ?? 'web';
+  if (role === 'worker' && !config.redisUrl) throw new Error('a worker process needs REDIS_URL (its queue is there)');
   // Redis first: a start-up that fails there has opened nothing else.
   const redis = config.redisUrl ? await openRedis(config.redisUrl, logger) : undefined;
   const db = await openDb(config).catch(async (err) => {
@@ -72,7 +94,38 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
 
   const renderer = await PdfRenderer.start(config, logger, { onRendered: (s) => metrics.renderDuration.observe(s) });
   const documentStore = openStorage(config, 'documents', logger);
-  const documents = new DocumentArchive(db, documentStore, renderer, logger);
+  // PDF_RENDERING=worker: this web process starts no Chromium; its first renders are workers' jobs.
+  const remoteRenders =
+    role === 'web' && config.pdf.rendering === 'worker'
+      ? await RemoteRenders.open(config, config.redisUrl!)
+      : undefined;
+  const documents = new DocumentArchive(
+    db,
+    documentStore,
+    remoteRenders ? { remote: remoteRenders.render } : { local: renderer },
+    logger,
+  );
+  const renderWorker =
+    role === 'worker' && config.pdf.rendering === 'worker'
+      ? startRenderWorker(config, config.redisUrl!, documents, logger)
+      : undefined;
+
+  const exportStore = openStorage(config, 'exports', logger);
+  const jobRows = new ExportJobRepository(db);
+  const runJob = (id: number, stop: AbortSignal) =>
+    runExportJob({ db, config, documents, jobs: jobRows, results: exportStore, logger }, id, stop);
+  let engine: JobEngine | undefined;
+  let exportWorker: ReturnType<typeof startExportWorker> | undefined;
+  if (role === 'worker') exportWorker = startExportWorker(config, config.redisUrl!, jobRows, runJob, logger);
+  else if (config.redisUrl) engine = await BullJobs.open(config, config.redisUrl);
+  else engine = new InProcessJobs(jobRows, runJob, config.exports.concurrency, logger);
+  const exports = new ExportJobs(jobRows, engine, exportStore, logger);
+  if (engine instanceof InProcessJobs) await engine.recover();
+  // Results expire where jobs run: in the workers, or in this process without Redis.
+  const stopExpirySweep =
+    role === 'worker' || engine instanceof InProcessJobs
+      ? scheduleExpirySweep(exports, config.exports.sweepIntervalSeconds, logger)
+      : () => {};
   const sampler =
     overrides.memorySampler ??
     createMemorySampler({ limitBytes: config.memory.limitBytes, chromiumPids: () => renderer.browsers.pids() });
@@ -96,18 +149,33 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
     redis,
     limiterStore: limiterStores(redis, `${config.redisKeyPrefix}rl:`),
     renderer,
+    exports,
+    role,
     memoryGuard,
     disk,
     metrics,
     draining: false,
     sweepOrphans: async () =>
       (await sweepOrphans(storage, (names) => knownUploadNames(db, names), config.orphanSweepAgeSeconds, logger)) +
-      (await sweepOrphans(documentStore, (names) => documents.knownNames(names), config.orphanSweepAgeSeconds, logger)),
+      (await sweepOrphans(
+        documentStore,
+        (names) => documents.knownNames(names),
+        config.orphanSweepAgeSeconds,
+        logger,
+      )) +
+      (await sweepOrphans(exportStore, (names) => jobRows.knownNames(names), config.orphanSweepAgeSeconds, logger)),
     async close() {
       memoryGuard.stop();
+      stopExpirySweep();
+      // Running jobs first: they hold renders, the store and the database.
+      await exportWorker?.close(Math.max(0, config.shutdownTimeoutMs - HAND_BACK_MS));
+      await engine?.close();
+      await renderWorker?.close();
+      await remoteRenders?.close();
       await renderer.close();
       storage.close?.();
       documentStore.close?.();
+      exportStore.close?.();
       await redis?.quit().catch(() => redis.disconnect());
       await db.destroy();
     },

@@ -7,6 +7,7 @@ import * as invoices from './migrations/003_invoices.js';
 import * as tokenVersions from './migrations/004_token_versions.js';
 import * as creditNotes from './migrations/005_credit_notes.js';
 import * as storedDocuments from './migrations/006_stored_documents.js';
+import * as exportJobs from './migrations/007_export_jobs.js';
 
 type Migration = { up(db: Knex): Promise<void>; down(db: Knex): Promise<void> };
 const MIGRATIONS: Record<string, Migration> = {
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '004_token_versions': tokenVersions,
   '005_credit_notes': creditNotes,
   '006_stored_documents': storedDocuments,
+  '007_export_jobs': exportJobs,
 };
 
 const source: Knex.MigrationSource<string> = {

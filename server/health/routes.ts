@@ -40,7 +40,13 @@ async function check<T>(probe: () => Promise<T>): Promise<CheckResult<T>> {
 
 /** Which backend serves each kind of state: the same names whatever the caller may see. */
 function drivers(rt: Runtime) {
-  return { database: rt.config.database.kind, storage: rt.storage.driver, sharedState: rt.redis ? 'redis' : 'memory' };
+  return {
+    database: rt.config.database.kind,
+    storage: rt.storage.driver,
+    sharedState: rt.redis ? 'redis' : 'memory',
+    jobs: rt.redis ? 'bullmq' : 'in-process',
+    rendering: rt.config.pdf.rendering,
+  };
 }
 
 /** Whether `header` is `Bearer METRICS_TOKEN` (compared in constant time); false when no token is set. */

@@ -52,3 +52,14 @@ export async function* documentsInRange(db: Db, from: string, to: string): Async
   for await (const row of rowsOf(db, 'credit_notes', start, end))
     yield { type: 'credit_note', ...common(row), snapshot: parseCreditNote(row) };
 }
+
+/** How many documents `documentsInRange` yields (an export job's progress total). */
+export async function countDocumentsInRange(db: Db, from: string, to: string): Promise<number> {
+  const { start, end } = indianDayBounds(from, to);
+  let total = 0;
+  for (const table of ['invoices', 'credit_notes'] as const) {
+    const row = await db(table).where('issued_at', '>=', start).andWhere('issued_at', '<', end).count({ n: '*' }).first();
+    total += Number(row?.n ?? 0);
+  }
+  return total;
+}

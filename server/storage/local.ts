@@ -29,7 +29,8 @@ export class LocalStorage implements Storage {
   readonly driver = 'local';
 
   constructor(
-    private readonly dir: string,
+    /** The folder (tests look inside it). */
+    readonly dir: string,
     private readonly tuning: WriteTuning = {},
   ) {
     mkdirSync(dir, { recursive: true });
@@ -112,5 +113,10 @@ export class LocalStorage implements Storage {
 
   async sweepPending(): Promise<number> {
     return sweepStale(this.dir, PENDING_PREFIX);
+  }
+
+  /** Temp files are named by their process, not their object: a dead process's are all removed. */
+  async discardPending(): Promise<void> {
+    sweepStale(this.dir, PENDING_PREFIX);
   }
 }

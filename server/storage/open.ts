@@ -9,7 +9,7 @@ import { Scavenger } from './scavenger.js';
 import type { Storage } from './storage.js';
 
 /** The kinds of durable bytes; each is a folder (local) or a key prefix (S3) of its own. */
-export type StorageArea = 'uploads' | 'documents';
+export type StorageArea = 'uploads' | 'documents' | 'exports';
 
 export function openStorage(config: Config, area: StorageArea, logger: Logger): Storage {
   const scavenger = new Scavenger(config.uploads.gcEveryBytes);

@@ -35,6 +35,11 @@ export interface Storage {
   countPending(): Promise<number>;
   /** Removes unfinished writes left by a process that died; run at start-up. */
   sweepPending(): Promise<number>;
+  /**
+   * Removes unfinished writes of `name` (S3: its incomplete multipart uploads, whatever their age), for
+   * a caller that knows no live process is writing it: a job's new attempt after a dead one.
+   */
+  discardPending(name: string): Promise<void>;
   /** Lets go of connections (S3's sockets). */
   close?(): void;
 }

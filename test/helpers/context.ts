@@ -12,6 +12,9 @@ import { createLogger } from '../../server/http/logging.js';
 import { startRuntime, type Runtime, type RuntimeOverrides } from '../../server/runtime.js';
 import { freshMysqlDatabase, type DbKind } from './databases.js';
 
+/** An app under supertest, or the URL of a running server. */
+export type App = Express | string;
+
 export const ADMIN = { email: 'admin@example.test', password: 'admin-password-1' };
 
 export interface TestContext {
@@ -83,7 +86,7 @@ export async function withContext<T>(env: Record<string, string>, fn: (ctx: Test
 let counter = 0;
 /** Registers a fresh customer and returns its bearer header value. */
 export async function registerCustomer(
-  app: Express,
+  app: App,
   name = 'Test Customer',
 ): Promise<{ auth: string; id: number; email: string }> {
   const email = `customer${++counter}-${Date.now()}@example.test`;
@@ -94,7 +97,7 @@ export async function registerCustomer(
   return { auth: `Bearer ${res.body.token}`, id: res.body.user.id, email };
 }
 
-export async function loginAdmin(app: Express): Promise<string> {
+export async function loginAdmin(app: App): Promise<string> {
   const res = await request(app).post('/api/auth/login').send(ADMIN).expect(200);
   return `Bearer ${res.body.token}`;
 }
@@ -118,7 +121,7 @@ export function bookingBody(
   };
 }
 
-export async function createBooking(app: Express, auth: string, overrides: Parameters<typeof bookingBody>[0] = {}) {
+export async function createBooking(app: App, auth: string, overrides: Parameters<typeof bookingBody>[0] = {}) {
   const res = await request(app)
     .post('/api/bookings')
     .set('Authorization', auth)
@@ -127,10 +130,10 @@ export async function createBooking(app: Express, auth: string, overrides: Param
   return res.body as { id: number; amounts: Record<string, number>; [k: string]: unknown };
 }
 
-const adminTokens = new WeakMap<Express, Promise<string>>();
+const adminTokens = new Map<App, Promise<string>>();
 
 /** The admin confirms the booking (a tax invoice is issued for confirmed bookings only). */
-export async function confirmBooking(app: Express, id: number): Promise<void> {
+export async function confirmBooking(app: App, id: number): Promise<void> {
   if (!adminTokens.has(app)) adminTokens.set(app, loginAdmin(app));
   await request(app)
     .patch(`/api/admin/bookings/${id}`)
@@ -141,7 +144,7 @@ export async function confirmBooking(app: Express, id: number): Promise<void> {
 
 /** A booking as createBooking makes it, then confirmed by the admin. */
 export async function createConfirmedBooking(
-  app: Express,
+  app: App,
   auth: string,
   overrides: Parameters<typeof bookingBody>[0] = {},
 ): ReturnType<typeof createBooking> {

@@ -18,7 +18,7 @@ function binaryParser(res: NodeJS.ReadableStream, cb: (err: Error | null, body: 
 }
 
 /** GET with the body collected as bytes (PDFs, ZIPs, uploaded files), whatever the Content-Type. */
-export const getBinary = (app: Express, path: string) =>
+export const getBinary = (app: Express | string, path: string) =>
   request(app)
     .get(path)
     .buffer(true)

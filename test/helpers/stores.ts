@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import type { Runtime } from '../../server/runtime.js';
 import { withContext, type TestContext } from './context.js';
 import { S3Storage } from '../../server/storage/s3/storage.js';
+import { LocalStorage } from '../../server/storage/local.js';
+import type { Storage } from '../../server/storage/storage.js';
 import { createS3Client } from '../../server/storage/s3/client.js';
 import { sha256File } from './server.js';
 import { freshBucket, s3Env } from './moto.js';
@@ -50,10 +52,11 @@ export interface StoreProbe {
   remove(name: string): Promise<void>;
 }
 
-export function storeProbe(rt: Runtime): StoreProbe {
-  const storage = rt.storage;
+/** A look into one of the runtime's stores: uploads by default, or its documents' or exports' store. */
+export function storeProbe(rt: Runtime, storage: Storage = rt.storage): StoreProbe {
   if (!(storage instanceof S3Storage)) {
-    const dir = rt.config.uploads.dir;
+    if (!(storage instanceof LocalStorage)) throw new Error('a store of neither kind');
+    const dir = storage.dir;
     const entries = () => readdirSync(dir).sort();
     return {
       names: async () => entries().filter((f) => !f.startsWith('.')),

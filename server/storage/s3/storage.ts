@@ -281,13 +281,15 @@ export class S3Storage implements Storage {
   }
 
   /** Multipart uploads under this store's prefix, with when each began. */
-  private async *multipartUploads(): AsyncIterable<{ Key: string; UploadId: string; initiated: Date }> {
+  private async *multipartUploads(
+    Prefix = this.keyPrefix,
+  ): AsyncIterable<{ Key: string; UploadId: string; initiated: Date }> {
     let KeyMarker: string | undefined;
     let UploadIdMarker: string | undefined;
     do {
       const page = await this.call(this.keyPrefix, () =>
         this.client.send(
-          new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: this.keyPrefix, KeyMarker, UploadIdMarker }),
+          new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix, KeyMarker, UploadIdMarker }),
         ),
       );
       for (const upload of page.Uploads ?? []) {
@@ -317,6 +319,12 @@ export class S3Storage implements Storage {
       removed++;
     }
     return removed;
+  }
+
+  async discardPending(name: string): Promise<void> {
+    sweepStale(this.options.spoolDir, SPOOL_PREFIX);
+    const Key = this.key(name);
+    for await (const upload of this.multipartUploads(Key)) if (upload.Key === Key) await this.abort(Key, upload.UploadId);
   }
 
   close(): void {
