@@ -51,7 +51,8 @@ server.setTimeout(120_000);
 
 server.listen(config.port, config.host, () => {
   logger.info({ port: config.port, database: config.database.kind }, 'booking-core listening');
-  runtime.renderer.warmUp();
+  // With PDF_RENDERING=worker this process never starts a browser: workers render.
+  if (config.pdf.rendering === 'web') runtime.renderer.warmUp();
   runtime
     .sweepOrphans()
     .catch((err) => logger.warn({ err }, 'the orphan sweep did not finish; it runs again at the next start'));

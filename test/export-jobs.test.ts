@@ -24,6 +24,12 @@ import { STORE_KINDS, storeEnv, storeProbe } from './helpers/stores.js';
 import { unzip } from './helpers/zip.js';
 import { indianDate } from '../server/invoices/numbering.js';
 import type { Db } from '../server/db/connect.js';
+import { join } from 'node:path';
+import knex from 'knex';
+import { startChildServer, type ChildServer } from './helpers/child-server.js';
+
+const knexSqlite = (filename: string) =>
+  knex({ client: 'better-sqlite3', connection: { filename }, useNullAsDefault: true }) as unknown as Db;
 
 const today = () => indianDate(new Date()).date;
 const issueRange = (ctx: TestContext, admin: string, from: string, to: string) =>
@@ -234,3 +240,66 @@ for (const store of STORE_KINDS) {
     });
   });
 }
+
+describe('export jobs across a restart of the one web process (no Redis)', () => {
+  let server: ChildServer;
+  let admin: string;
+  before(async () => {
+    server = await startChildServer({ PDF_WORKERS: '1', LOG_LEVEL: 'info' }, undefined, { compiled: true });
+    admin = await loginAdmin(server.url);
+    const { auth } = await registerCustomer(server.url);
+    for (let i = 0; i < 30; i++)
+      await createConfirmedBooking(server.url, auth, {
+        scheduledAt: `2036-03-${String(1 + (i % 28)).padStart(2, '0')}T06:00:00Z`,
+      });
+    await request(server.url)
+      .post('/api/admin/invoices/issue')
+      .set('Authorization', admin)
+      .send({ from: '2036-03-01', to: '2036-03-31' })
+      .expect(200);
+  });
+  after(() => server?.stop());
+
+  /** Stops the server with `signal` mid-job and starts it again on the same data folder. */
+  async function restartMidJob(signal: NodeJS.Signals): Promise<JobView> {
+    const job = await requestExport(server.url, admin, { from: today(), to: today() });
+    await waitForJob(server.url, admin, job.id, (j) => j.state === 'running' && j.progress.done >= 2);
+    server.child.kill(signal);
+    await server.exited;
+    server = await startChildServer({ PDF_WORKERS: '1', LOG_LEVEL: 'info' }, server.dataDir, { compiled: true });
+    return waitForJob(server.url, admin, job.id);
+  }
+
+  it('SIGTERM hands the running job back; after the restart it runs again and completes', async () => {
+    const done = await restartMidJob('SIGTERM');
+    expect(done.state, done.error ?? '').to.equal('completed');
+    expect(done.attempts).to.equal(2);
+    expect(server.output()).to.include('export jobs left by the previous process are queued again');
+  });
+
+  it('a crash (SIGKILL) requeues the job once; the result is complete', async () => {
+    // Stored documents would make the job too quick to interrupt: forget them.
+    const forget = { pdf_name: null, pdf_size: null, pdf_sha256: null, pdf_stored_at: null };
+    await stopAndEdit(async (db) => void (await db('invoices').update(forget)));
+    const done = await restartMidJob('SIGKILL');
+    expect(done.state, done.error ?? '').to.equal('completed');
+    expect(done.attempts).to.equal(2);
+    const names = (await unzip(await downloadResult(server.url, admin, done))).map((e) => e.name);
+    expect(names.filter((n) => n.endsWith('.pdf'))).to.have.length(30);
+  });
+
+  /** SQLite is held by the server: edit it with the server stopped, then start it again. */
+  async function stopAndEdit(edit: (db: Db) => Promise<void>): Promise<void> {
+    await new Promise<void>((resolve) => {
+      server.child.once('exit', () => resolve());
+      server.child.kill('SIGTERM');
+    });
+    const db = knexSqlite(join(server.dataDir, 'booking-core.sqlite'));
+    try {
+      await edit(db);
+    } finally {
+      await db.destroy();
+    }
+    server = await startChildServer({ PDF_WORKERS: '1', LOG_LEVEL: 'info' }, server.dataDir, { compiled: true });
+  }
+});

@@ -58,7 +58,11 @@ export async function countDocumentsInRange(db: Db, from: string, to: string): P
   const { start, end } = indianDayBounds(from, to);
   let total = 0;
   for (const table of ['invoices', 'credit_notes'] as const) {
-    const row = await db(table).where('issued_at', '>=', start).andWhere('issued_at', '<', end).count({ n: '*' }).first();
+    const row = await db(table)
+      .where('issued_at', '>=', start)
+      .andWhere('issued_at', '<', end)
+      .count({ n: '*' })
+      .first();
     total += Number(row?.n ?? 0);
   }
   return total;

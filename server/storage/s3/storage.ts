@@ -288,9 +288,7 @@ export class S3Storage implements Storage {
     let UploadIdMarker: string | undefined;
     do {
       const page = await this.call(this.keyPrefix, () =>
-        this.client.send(
-          new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix, KeyMarker, UploadIdMarker }),
-        ),
+        this.client.send(new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix, KeyMarker, UploadIdMarker })),
       );
       for (const upload of page.Uploads ?? []) {
         yield { Key: upload.Key!, UploadId: upload.UploadId!, initiated: upload.Initiated ?? new Date(0) };
@@ -324,7 +322,8 @@ export class S3Storage implements Storage {
   async discardPending(name: string): Promise<void> {
     sweepStale(this.options.spoolDir, SPOOL_PREFIX);
     const Key = this.key(name);
-    for await (const upload of this.multipartUploads(Key)) if (upload.Key === Key) await this.abort(Key, upload.UploadId);
+    for await (const upload of this.multipartUploads(Key))
+      if (upload.Key === Key) await this.abort(Key, upload.UploadId);
   }
 
   close(): void {
