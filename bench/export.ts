@@ -1,92 +1,250 @@
-// Bulk export: 100 and 500 invoices streamed as one ZIP, against the pool's single-invoice throughput
-// measured in the same run; the node process's RSS peak over its start shows memory stays flat.
+// Exports at scale, as several processes run them: a web process and a worker process sharing MySQL,
+// Redis and one local data folder. 5,000 stored invoices (500 dated one day, 4,500 the next): the
+// streamed export and the export job over 500 and 5,000, with the worker's RSS growth; then the web
+// process's memory and first-download p95 with rendering in the web process (today's) and on the worker.
+//
+// Set-up shortcut, said here so it is not mistaken for a measured path: one invoice is rendered, and
+// the other 4,999 rows are given copies of its PDF (each its own stored object), and their issue dates
+// are moved to the two days. The export reads every object from the store as it would in production.
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { get as httpGet } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import knex from 'knex';
+import { Redis } from 'ioredis';
 import {
   adminToken,
+  benchDatabase,
   booking,
   customer,
   fmt,
   get,
+  json,
   load,
   MiB,
   peakRss,
   resetPeakRss,
+  serverMemory,
+  sleep,
   startServer,
   table,
   verdict,
+  ADMIN,
+  SERVER_NODE_FLAGS,
 } from './lib.js';
 
-function exportOnce(url: string, auth: string): Promise<{ seconds: number; bytes: number; firstByteMs: number }> {
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const TOTAL = 5_000;
+const SMALL = 500;
+const DAY_SMALL = '2031-06-01';
+const DAY_REST = '2031-06-02';
+
+function drain(url: string, auth: string): Promise<{ seconds: number; bytes: number }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    let firstByteMs = 0;
     let bytes = 0;
     httpGet(url, { headers: { Authorization: auth } }, (res) => {
-      firstByteMs = performance.now() - started;
-      if (res.statusCode !== 200) reject(new Error(`export: ${res.statusCode}`));
+      if (res.statusCode !== 200) reject(new Error(`${url}: ${res.statusCode}`));
       res.on('data', (c: Buffer) => (bytes += c.length));
-      res.on('end', () => resolve({ seconds: (performance.now() - started) / 1000, bytes, firstByteMs }));
+      res.on('end', () => resolve({ seconds: (performance.now() - started) / 1000, bytes }));
       res.on('error', reject);
     }).on('error', reject);
   });
 }
 
+/** The compiled worker process, sharing the web process's settings and data folder. */
+async function startWorker(env: Record<string, string>) {
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, 'dist/server/worker.js'], {
+    env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let output = '';
+  child.stdout!.on('data', (c) => (output += c));
+  while (!output.includes('booking-core worker running')) {
+    if (child.exitCode !== null) throw new Error(`worker exited: ${output}`);
+    await sleep(50);
+  }
+  return {
+    pid: child.pid!,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
+
+async function runJob(url: string, auth: string, from: string, to: string) {
+  const started = performance.now();
+  const job = await json(`${url}/api/admin/exports`, { method: 'POST', auth, body: { from, to } });
+  for (;;) {
+    const state = await json(`${url}/api/admin/exports/${job.id}`, { auth });
+    if (state.state === 'completed') return { seconds: (performance.now() - started) / 1000, size: state.result.size };
+    if (!['queued', 'running'].includes(state.state)) throw new Error(`export job ${state.state}: ${state.error}`);
+    await sleep(100);
+  }
+}
+
 export async function benchExport(): Promise<void> {
-  const server = await startServer();
+  const database = await benchDatabase('booking_bench_export');
+  const dataDir = mkdtempSync(join(tmpdir(), 'booking-bench-export-'));
+  const prefix = `booking-bench-${randomBytes(3).toString('hex')}:`;
+  const shared = {
+    DATABASE_URL: database.url,
+    REDIS_URL,
+    REDIS_KEY_PREFIX: prefix,
+    DATA_DIR: dataDir,
+    JWT_SECRET: 'bench-secret-bench-secret-bench-secret-0123',
+    ADMIN_EMAIL: ADMIN.email,
+    ADMIN_PASSWORD: ADMIN.password,
+  };
+  const db = knex({ client: 'mysql2', connection: database.url, pool: { min: 0, max: 2 } });
+  let web = await startServer(shared);
+  const worker = await startWorker(shared);
   try {
-    const auth = await customer(server.url);
-    const admin = await adminToken(server.url);
-    // 100 bookings in March 2031, 400 more in April: "100" exports March, "500" exports both.
-    for (let i = 0; i < 500; i++) {
-      const day =
-        i < 100
-          ? `2031-03-${String(1 + (i % 28)).padStart(2, '0')}`
-          : `2031-04-${String(1 + (i % 28)).padStart(2, '0')}`;
-      await booking(server.url, auth, `${day}T0${i % 10}:00:00Z`, i % 3 ? '29' : '27');
+    const auth = await customer(web.url);
+    const admin = await adminToken(web.url);
+    const ids: number[] = [];
+    await load(8, TOTAL, async (i) => {
+      ids.push(
+        await booking(web.url, auth, `2031-05-${String(1 + (i % 28)).padStart(2, '0')}T06:00:00Z`, i % 3 ? '29' : '27'),
+      );
+      return 200;
+    });
+    await json(`${web.url}/api/admin/invoices/issue`, {
+      method: 'POST',
+      auth: admin,
+      body: { from: '2031-05-01', to: '2031-05-31' },
+    });
+    // One real render, then copies (see the top of this file).
+    const first = await db('invoices').orderBy('id').first();
+    await get(`${web.url}/api/admin/bookings/${first.booking_id}/invoice`, { Authorization: admin });
+    const stored = await db('invoices').where({ id: first.id }).first();
+    const documentsDir = join(dataDir, 'documents');
+    const rows = await db('invoices').orderBy('id').select('id');
+    for (const [n, row] of rows.entries()) {
+      const day = n < SMALL ? DAY_SMALL : DAY_REST;
+      const update: Record<string, unknown> = { issued_at: `${day}T06:00:00.000Z` };
+      if (row.id !== first.id) {
+        const name = `${randomBytes(16).toString('hex')}.pdf`;
+        copyFileSync(join(documentsDir, stored.pdf_name), join(documentsDir, name));
+        Object.assign(update, {
+          pdf_name: name,
+          pdf_size: stored.pdf_size,
+          pdf_sha256: stored.pdf_sha256,
+          pdf_stored_at: stored.pdf_stored_at,
+        });
+      }
+      await db('invoices').where({ id: row.id }).update(update);
     }
-    // Invoice numbers issued up front (register.csv issues them without rendering), so both sides render only.
-    await get(`${server.url}/api/admin/invoices/register.csv?from=2031-03-01&to=2031-04-30`, { Authorization: admin });
-    const single = await load(2, 60, (i) =>
-      get(`${server.url}/api/bookings/${1 + (i % 500)}/invoice`, { Authorization: auth }),
-    );
-    const rows = [];
-    const rates: Record<number, { rate: number; growth: number }> = {};
+
+    const rowsOut = [];
+    const figures: Record<string, { rate: number; growth?: number }> = {};
     for (const [count, to] of [
-      [100, '2031-03-31'],
-      [500, '2031-04-30'],
+      [SMALL, DAY_SMALL],
+      [TOTAL, DAY_REST],
     ] as const) {
-      const startRss = peakRss(server.pid);
-      resetPeakRss(server.pid);
-      const before = ((await (await fetch(`${server.url}/api/health/memory`)).json()) as any).process.rss;
-      const r = await exportOnce(`${server.url}/api/admin/invoices/export?from=2031-03-01&to=${to}`, admin);
-      const peak = peakRss(server.pid);
-      const rate = count / r.seconds;
-      rates[count] = { rate, growth: peak - before };
-      rows.push({
-        invoices: count,
-        'total time': `${fmt.n(r.seconds)} s`,
-        'invoices/s': fmt.n(rate),
-        'vs single downloads': fmt.ratio(rate / single.rps),
-        'first byte': fmt.ms(r.firstByteMs),
-        'node RSS peak over start': fmt.deltaMib(peak - before),
-        'bytes streamed': fmt.mib(r.bytes),
-      });
-      void startRss;
+      const streamed = await drain(`${web.url}/api/admin/invoices/export?from=${DAY_SMALL}&to=${to}`, admin);
+      const before = serverMemory(worker.pid).nodeRss;
+      resetPeakRss(worker.pid);
+      const job = await runJob(web.url, admin, DAY_SMALL, to);
+      const growth = peakRss(worker.pid) - before;
+      figures[`job ${count}`] = { rate: count / job.seconds, growth };
+      figures[`streamed ${count}`] = { rate: count / streamed.seconds };
+      rowsOut.push(
+        {
+          export: `streamed, ${count}`,
+          'total time': `${fmt.n(streamed.seconds)} s`,
+          'documents/s': fmt.n(count / streamed.seconds),
+          'worker RSS peak over start': '-',
+          size: fmt.mib(streamed.bytes),
+        },
+        {
+          export: `job, ${count}`,
+          'total time': `${fmt.n(job.seconds)} s`,
+          'documents/s': fmt.n(count / job.seconds),
+          'worker RSS peak over start': fmt.deltaMib(growth),
+          size: fmt.mib(job.size),
+        },
+      );
     }
-    table(`Export (single downloads at concurrency 2: ${fmt.n(single.rps)} invoices/s)`, rows);
+    table('Export of stored invoices: streamed (web) and as a job (worker)', rowsOut);
+
+    // Rendering in the web process (today's) or on the worker: first downloads of fresh invoices.
+    const fresh = async (server: string, n: number) => {
+      const out: number[] = [];
+      for (let i = 0; i < n; i++) out.push(await booking(server, auth, '2031-07-01T06:00:00Z'));
+      return out;
+    };
+    const firstDownloads = async (server: string, bookings: number[]) =>
+      load(2, bookings.length, (i) => get(`${server}/api/bookings/${bookings[i]}/invoice`, { Authorization: auth }));
+    const inWeb = await firstDownloads(web.url, await fresh(web.url, 100));
+    const webMemory = serverMemory(web.pid);
+    await web.stop();
+    await worker.stop();
+    const renderingWorker = await startWorker({ ...shared, PDF_RENDERING: 'worker' });
+    web = await startServer({ ...shared, PDF_RENDERING: 'worker' });
+    await firstDownloads(web.url, await fresh(web.url, 10)); // warms the worker's browser
+    const onWorker = await firstDownloads(web.url, await fresh(web.url, 100));
+    const leanMemory = serverMemory(web.pid);
+    await renderingWorker.stop();
+    const webTotal = (m: typeof webMemory) => m.nodeRss + m.chromeRss;
+    table('First invoice downloads (concurrency 2): rendering in the web process vs on the worker', [
+      {
+        rendering: 'web process (today)',
+        p50: fmt.ms(inWeb.p50),
+        p95: fmt.ms(inWeb.p95),
+        'invoices/s': fmt.n(inWeb.rps),
+        'web node RSS': fmt.mib(webMemory.nodeRss),
+        'web Chromium RSS': fmt.mib(webMemory.chromeRss),
+        'web total': fmt.mib(webTotal(webMemory)),
+      },
+      {
+        rendering: 'worker',
+        p50: fmt.ms(onWorker.p50),
+        p95: fmt.ms(onWorker.p95),
+        'invoices/s': fmt.n(onWorker.rps),
+        'web node RSS': fmt.mib(leanMemory.nodeRss),
+        'web Chromium RSS': fmt.mib(leanMemory.chromeRss),
+        'web total': fmt.mib(webTotal(leanMemory)),
+      },
+    ]);
+
+    const job500 = figures[`job ${SMALL}`]!;
+    const job5000 = figures[`job ${TOTAL}`]!;
     table('Export targets', [
       verdict(
-        'export rate >= 0.9x single-invoice throughput',
-        rates[500]!.rate / single.rps >= 0.9,
-        fmt.ratio(rates[500]!.rate / single.rps),
+        'job worker RSS peak < +50 MiB, flat (within 10 MiB) from 500 to 5,000',
+        job5000.growth! < 50 * MiB && job5000.growth! - job500.growth! < 10 * MiB,
+        `${fmt.deltaMib(job500.growth!)} (500), ${fmt.deltaMib(job5000.growth!)} (5,000)`,
       ),
       verdict(
-        'node RSS peak < +50 MiB, flat from 100 to 500',
-        rates[500]!.growth < 50 * MiB && rates[500]!.growth - rates[100]!.growth < 10 * MiB,
-        `${fmt.deltaMib(rates[100]!.growth)} (100), ${fmt.deltaMib(rates[500]!.growth)} (500)`,
+        'job rate vs the streamed export of the same 5,000 (>= 0.9x)',
+        job5000.rate / figures[`streamed ${TOTAL}`]!.rate >= 0.9,
+        fmt.ratio(job5000.rate / figures[`streamed ${TOTAL}`]!.rate),
+      ),
+      verdict(
+        'first-download p95 with the worker rendering within today’s (<= 1.1x)',
+        onWorker.p95 <= inWeb.p95 * 1.1,
+        `${fmt.ms(onWorker.p95)} vs ${fmt.ms(inWeb.p95)} (${fmt.ratio(onWorker.p95 / inWeb.p95)})`,
+      ),
+      verdict(
+        'web process without Chromium: no browser, total below today’s',
+        leanMemory.chromeRss === 0 && webTotal(leanMemory) < webTotal(webMemory),
+        `${fmt.mib(webTotal(leanMemory))} vs ${fmt.mib(webTotal(webMemory))}`,
       ),
     ]);
   } finally {
-    await server.stop();
+    await web.stop().catch(() => {});
+    await worker.stop().catch(() => {});
+    await db.destroy();
+    await database.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+    const redis = new Redis(REDIS_URL);
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length) await redis.del(...keys);
+    await redis.quit();
   }
 }

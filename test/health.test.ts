@@ -132,7 +132,7 @@ describe('health, readiness and metrics (real readings)', () => {
     const anonymous = await request(ctx.app).get('/api/health').expect(200);
     expect(anonymous.body).to.deep.equal({
       status: 'ok',
-      drivers: { database: 'sqlite', storage: 'local', sharedState: 'memory' },
+      drivers: { database: 'sqlite', storage: 'local', sharedState: 'memory', jobs: 'in-process', rendering: 'web' },
       memory: 'ok',
       disk: 'ok',
       pdf: 'ready',

@@ -95,6 +95,8 @@ describe('two server processes on MySQL, S3 and Redis', function () {
       database: 'mysql',
       storage: 's3',
       sharedState: 'redis',
+      jobs: 'bullmq',
+      rendering: 'web',
     });
     const ready = await call(b.url, '/api/health/ready', { auth: admin });
     expect(ready.status).to.equal(200);
