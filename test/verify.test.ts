@@ -79,6 +79,7 @@ describe('npm run verify (deployment checklist)', function () {
         '12',
         '13',
         '14',
+        '15',
         'S1',
         'S2',
         'S3',

@@ -45,10 +45,11 @@ export async function waitForJob(
   }
 }
 
-/** Name -> SHA-256 of every entry; the manifest without its generation time and kind-neutral fields. */
+/** Name -> SHA-256 of every entry (a name twice fails); the manifest without its generation time. */
 export async function zipContent(zip: Buffer): Promise<Record<string, string>> {
   const content: Record<string, string> = {};
   for (const entry of await unzip(zip)) {
+    expect(content, `${entry.name} is in the ZIP twice`).to.not.have.property(entry.name);
     if (entry.name === 'manifest.json') {
       const { generatedAt, ...rest } = JSON.parse(entry.data.toString());
       expect(generatedAt).to.be.a('string');

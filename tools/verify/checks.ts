@@ -338,6 +338,36 @@ export async function verify(options: VerifyOptions): Promise<CheckResult[]> {
     .catch(() => {});
   await invoiceCheck('14', 'Cancellation credits the invoice', `/api/admin/bookings/${booking.id}/credit-note`, admin);
 
+  // 15: an export job (the register and GSTR-1 of today, no PDFs) completes where jobs run (a worker
+  // with REDIS_URL, the web process without), and its result downloads with the recorded hash.
+  try {
+    const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Kolkata' }).format(new Date());
+    let job = await client.json('/api/admin/exports', {
+      method: 'POST',
+      auth: admin,
+      body: { from: today, to: today, kind: 'returns' },
+    });
+    const started = performance.now();
+    while (['queued', 'running'].includes(job.state) && performance.now() - started < 60_000) {
+      await new Promise((r) => setTimeout(r, 250));
+      job = await client.json(`/api/admin/exports/${job.id}`, { auth: admin });
+    }
+    const got =
+      job.state === 'completed' ? await client.download(job.result.url, { Authorization: admin }, 2) : undefined;
+    if (got)
+      await client.fetch(`/api/admin/exports/${job.id}`, { method: 'DELETE', headers: { Authorization: admin } });
+    record(
+      '15',
+      'An export job completes and downloads',
+      got?.status === 200 && got.sha256 === job.result.sha256 && got.head.toString('latin1') === 'PK',
+      got
+        ? `${job.state} in ${Math.round(performance.now() - started)} ms, ${got.size} bytes, hash ${got.sha256 === job.result.sha256 ? 'matches' : 'differs'}`
+        : `still ${job.state} after 60 s${job.error ? `: ${job.error}` : ' (is a worker running?)'}`,
+    );
+  } catch (err) {
+    record('15', 'An export job completes and downloads', false, failure(err));
+  }
+
   let ready = await client.json('/api/health/ready', { auth: admin }).catch(() => undefined);
   let chromium = (await client.memory()).chromium.processes;
   for (let i = 0; i < 50 && (ready?.tempFiles?.pdf !== baseline.tempFiles || chromium > baseline.chromium); i++) {
