@@ -103,7 +103,7 @@ describe('npm run verify (deployment checklist)', function () {
       const json = run(ADMIN.password, '--email', ADMIN.email, '--json');
       expect(json.status, json.stderr).to.equal(0);
       const report = JSON.parse(json.stdout);
-      expect(report.summary).to.include({ passed: 17, failed: 0 });
+      expect(report.summary).to.include({ passed: 18, failed: 0 });
       const wrong = run('not-the-password', '--email', ADMIN.email);
       expect(wrong.status).to.equal(2);
       expect(wrong.stderr).to.contain('admin credentials refused: 401');
@@ -125,7 +125,7 @@ describe('npm run verify (deployment checklist)', function () {
         expect(code, stderr).to.equal(0);
         const report = JSON.parse(stdout);
         expect(report.url).to.match(/^https:/);
-        expect(report.summary).to.include({ passed: 17, failed: 0 });
+        expect(report.summary).to.include({ passed: 18, failed: 0 });
       } finally {
         await tls.close();
       }

@@ -26,7 +26,23 @@ const source: Knex.MigrationSource<string> = {
   getMigration: async (name) => MIGRATIONS[name]!,
 };
 
+/** How long a process waits while another one (a web and a worker starting together) migrates. */
+const LOCK_WAIT_MS = 30_000;
+
 export async function runMigrations(db: Knex): Promise<string[]> {
-  const [, applied] = (await db.migrate.latest({ migrationSource: source })) as [number, string[]];
-  return applied;
+  const until = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      const [, applied] = (await db.migrate.latest({ migrationSource: source })) as [number, string[]];
+      return applied;
+    } catch (err) {
+      // Another process is migrating: knex refuses at once when that one holds its lock, and on a fresh
+      // database both may race to create knex's own tables. Wait for the other one, then look again.
+      const e = err as Error;
+      const racing =
+        e.name === 'MigrationLocked' || /Migration table is already locked|knex_migrations/.test(e.message);
+      if (!racing || Date.now() > until) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
 }
