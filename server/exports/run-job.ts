@@ -43,6 +43,7 @@ export async function runExportJob(deps: JobRunnerDeps, id: number, stop?: Abort
   const controller = new AbortController();
   const onStop = () => controller.abort(stop!.reason);
   stop?.addEventListener('abort', onStop, { once: true });
+  if (stop?.aborted) onStop(); // the stop came while the attempt was starting: no event will follow
   let progress = { done: 0, total: 0 };
   let recorded = { ...progress };
   const stopIfCancelled = async () => {
