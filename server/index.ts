@@ -3,42 +3,18 @@
 // pools and the browser, exit 0. A second signal exits at once.
 import { createServer } from 'node:http';
 import { createApp } from './app.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
 import { connectionDrainer } from './http/drain.js';
 import { createLogger, currentRequestId } from './http/logging.js';
 import { takePriority } from './process-priority.js';
-import { startRuntime } from './runtime.js';
+import { configOrExit, exitOnUncaught, runtimeOrExit, stopOnSignals } from './process-lifecycle.js';
 
-let config: Config;
-try {
-  config = loadConfig();
-} catch (err) {
-  console.error(err instanceof ConfigError ? `booking-core: ${err.message}` : err);
-  process.exit(1);
-}
-
+const config = configOrExit('booking-core');
 const logger = createLogger(config.logLevel);
-
-// A process in an unknown state must not limp on: log, then exit non-zero so the platform restarts it.
-process.on('uncaughtException', (err) => {
-  logger.fatal({ err, requestId: currentRequestId() }, 'uncaught exception');
-  process.exit(1);
-});
-process.on('unhandledRejection', (reason) => {
-  logger.fatal({ err: reason, requestId: currentRequestId() }, 'unhandled promise rejection');
-  process.exit(1);
-});
+exitOnUncaught(logger, () => ({ requestId: currentRequestId() }));
 
 // Before the runtime starts threads and Chromium (process-priority.ts says why).
 takePriority(config.serverNice, logger);
-const runtime = await startRuntime(config, logger).catch((err: Error) => {
-  // A backend that is missing or taken (the database, Redis, the bucket): say which, and stop.
-  logger.fatal(
-    { err: { message: err.message, code: (err as NodeJS.ErrnoException).code } },
-    `cannot start: ${err.message}`,
-  );
-  process.exit(1);
-});
+const runtime = await runtimeOrExit(config, logger, 'web');
 const app = createApp(runtime);
 const server = createServer(app);
 const drainer = connectionDrainer(server);
@@ -58,13 +34,7 @@ server.listen(config.port, config.host, () => {
     .catch((err) => logger.warn({ err }, 'the orphan sweep did not finish; it runs again at the next start'));
 });
 
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) {
-    logger.warn({ signal }, 'second signal: exiting now');
-    process.exit(1);
-  }
-  stopping = true;
+stopOnSignals(logger, async (signal) => {
   runtime.draining = true;
   logger.info({ signal, timeoutMs: config.shutdownTimeoutMs }, 'shutting down: finishing in-flight requests');
   const deadline = setTimeout(() => {
@@ -76,8 +46,4 @@ async function shutdown(signal: string): Promise<void> {
   await drainer.drain();
   clearTimeout(deadline);
   await runtime.close();
-  logger.info('stopped');
-  process.exit(0);
-}
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+});

@@ -17,10 +17,6 @@ export class ExportJobs {
     private readonly logger: Logger,
   ) {}
 
-  get engineKind(): JobEngine['kind'] | undefined {
-    return this.engine?.kind;
-  }
-
   async request(request: JobRequest): Promise<{ job: ExportJobRow; created: boolean }> {
     if (!this.engine) throw new Error('this process does not take export requests');
     const found = await this.repository.createOrFind(request);
