@@ -9,6 +9,7 @@ import { requestLogging } from './http/logging.js';
 import { healthRoutes, metricsRoute } from './health/routes.js';
 import { adminInvoiceRoutes } from './invoices/admin-routes.js';
 import { exportJobRoutes } from './exports/routes.js';
+import { contractRoutes } from './openapi/routes.js';
 import { invoiceRoutes } from './invoices/routes.js';
 import type { Runtime } from './runtime.js';
 import { UrlSigner } from './files/signed-urls.js';
@@ -56,6 +57,7 @@ export function createApp(rt: Runtime): express.Express {
   app.use('/api/admin/bookings', invoices.admin, adminBookingRoutes(rt));
   app.use('/api/admin/invoices', adminInvoiceRoutes(deps));
   app.use('/api/admin/exports', exportJobRoutes(rt));
+  app.use('/api', contractRoutes(rt.config));
 
   app.use(unknownRoute);
   app.use(errorHandler(rt.logger));

@@ -137,6 +137,8 @@ const schema = z
     const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
     if (env.NODE_ENV === 'production' && !env.JWT_SECRET) issue('JWT_SECRET', 'is required when NODE_ENV=production');
     if (env.DB_POOL_MIN > env.DB_POOL_MAX) issue('DB_POOL_MIN', 'must not exceed DB_POOL_MAX');
+    if (env.DATABASE_URL?.startsWith('mysql://') && env.DB_POOL_MAX < 2)
+      issue('DB_POOL_MAX', 'must be at least 2 on MySQL (migrations hold one connection for their lock)');
     if (env.MEMORY_WARNING_PERCENT >= env.MEMORY_CRITICAL_PERCENT)
       issue('MEMORY_WARNING_PERCENT', 'must be below MEMORY_CRITICAL_PERCENT');
     if (env.SUPPLIER_GSTIN.slice(0, 2) !== env.SUPPLIER_STATE)

@@ -89,6 +89,11 @@ describe('config', () => {
     const refused = (env: Record<string, string>, name: string) =>
       expect(() => loadConfig({ DATA_DIR: dir, ...env })).to.throw(ConfigError, new RegExp(name));
     refused({ S3_ENDPOINT: 'http://minio:9000' }, 'S3_ENDPOINT: is set but S3_BUCKET is not');
+    refused(
+      { DATABASE_URL: 'mysql://root@db/app', DB_POOL_MIN: '1', DB_POOL_MAX: '1' },
+      'DB_POOL_MAX: must be at least 2',
+    );
+    refused({ PDF_RENDERING: 'worker' }, 'PDF_RENDERING: worker needs REDIS_URL');
     refused({ S3_BUCKET: 'files', S3_PREFIX: 'no-slash' }, 'S3_PREFIX');
     refused({ S3_BUCKET: 'files', S3_PART_MB: '4' }, 'S3_PART_MB');
     refused(

@@ -1,5 +1,6 @@
 // What the real app writes to its log: never a signature, a token or a bound value of a failed query
 // (password hashes, names, addresses, GSTINs).
+import { checkedApp } from './helpers/contract.js';
 import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +23,7 @@ async function loggedApp(env: Record<string, string> = {}) {
   const rt = await startRuntime(config, logger);
   return {
     rt,
-    app: createApp(rt),
+    app: checkedApp(createApp(rt)),
     lines,
     async close() {
       await rt.close();

@@ -1,6 +1,7 @@
 // Issued documents are rendered once and kept: the stored PDF (its SHA-256 on the row) is what every
 // later download and export sends, on either storage driver; a template change alters new documents
 // only; concurrent first downloads store one PDF; a failed render leaves the number issued.
+import { checkedApp } from './helpers/contract.js';
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -149,7 +150,7 @@ describe('a template change alters new documents only', () => {
     const start = async () => {
       const config = loadConfig(testEnv(dataDir, { PDF_TEMPLATES_DIR: templatesDir }));
       const rt = await startRuntime(config, createLogger(config.logLevel));
-      return { rt, app: createApp(rt) };
+      return { rt, app: checkedApp(createApp(rt)) };
     };
     try {
       let server = await start();

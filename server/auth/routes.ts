@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { rateLimit } from 'express-rate-limit';
-import { z } from 'zod';
+import { loginBody, passwordBody, registerBody } from './schemas.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/connect.js';
 import type { LimiterStoreFactory } from '../redis/rate-limit-store.js';
@@ -9,12 +9,6 @@ import { authenticate, currentUser } from './middleware.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import type { TokenService } from './tokens.js';
 import { createUser, findUserByEmail, findUserById, publicUser, revokeTokens, type UserRow } from './users.js';
-
-const email = z.email().max(254);
-const password = z.string().min(8, 'must be at least 8 characters').max(200);
-const registerBody = z.object({ email, password, name: z.string().trim().min(1).max(120) });
-const loginBody = z.object({ email: z.string().max(254), password: z.string().max(200) });
-const passwordBody = z.object({ currentPassword: z.string().max(200), newPassword: password });
 
 export function authRoutes(deps: {
   db: Db;

@@ -1,4 +1,5 @@
 // The services the practice sells. Seeded at start-up when missing; prices in paise, GST in basis points.
+import type { ServiceView } from './views.js';
 import type { Db } from '../db/connect.js';
 
 export interface ServiceRow {
@@ -76,7 +77,7 @@ export const listServices = (db: Db) => db<ServiceRow>('services').where({ activ
 export const findServiceByCode = (db: Db, code: string) =>
   db<ServiceRow>('services').where({ code, active: true }).first();
 
-export const publicService = (s: ServiceRow) => ({
+export const publicService = (s: ServiceRow): ServiceView => ({
   code: s.code,
   name: s.name,
   description: s.description,

@@ -1,3 +1,4 @@
+import type { BookingView } from './views.js';
 import type { Knex } from 'knex';
 import type { Db } from '../db/connect.js';
 import { nowIso } from '../db/time.js';
@@ -119,7 +120,7 @@ export async function createBooking(
   return Number(id);
 }
 
-export function publicBooking(b: BookingRow, supplierState: string) {
+export function publicBooking(b: BookingRow, supplierState: string): BookingView {
   return {
     id: b.id,
     serviceCode: b.service_code,

@@ -27,22 +27,29 @@ const source: Knex.MigrationSource<string> = {
 };
 
 /** How long a process waits while another one (a web and a worker starting together) migrates. */
-const LOCK_WAIT_MS = 30_000;
+const LOCK_WAIT_S = 60;
+const LOCK_NAME = 'booking-core:migrations';
 
+/**
+ * Applies the migrations not yet applied. On MySQL, processes starting together on one database take
+ * turns through a named lock (GET_LOCK, held by one connection for the run): knex's own lock refuses a
+ * second process at once instead of waiting, and on a fresh database two processes even race to create
+ * knex's tables. SQLite has one process by design (the file is held exclusively).
+ */
 export async function runMigrations(db: Knex): Promise<string[]> {
-  const until = Date.now() + LOCK_WAIT_MS;
-  for (;;) {
+  if (db.client.config.client !== 'mysql2') return latest(db);
+  return db.transaction(async (holder) => {
+    const [rows] = await holder.raw('SELECT GET_LOCK(?, ?) AS taken', [LOCK_NAME, LOCK_WAIT_S]);
+    if (Number(rows[0]?.taken) !== 1) throw new Error(`another process held the migration lock for ${LOCK_WAIT_S} s`);
     try {
-      const [, applied] = (await db.migrate.latest({ migrationSource: source })) as [number, string[]];
-      return applied;
-    } catch (err) {
-      // Another process is migrating: knex refuses at once when that one holds its lock, and on a fresh
-      // database both may race to create knex's own tables. Wait for the other one, then look again.
-      const e = err as Error;
-      const racing =
-        e.name === 'MigrationLocked' || /Migration table is already locked|knex_migrations/.test(e.message);
-      if (!racing || Date.now() > until) throw err;
-      await new Promise((r) => setTimeout(r, 250));
+      return await latest(db);
+    } finally {
+      await holder.raw('SELECT RELEASE_LOCK(?)', [LOCK_NAME]);
     }
-  }
+  });
+}
+
+async function latest(db: Knex): Promise<string[]> {
+  const [, applied] = (await db.migrate.latest({ migrationSource: source })) as [number, string[]];
+  return applied;
 }

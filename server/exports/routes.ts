@@ -11,7 +11,7 @@ import { parseExportRange } from '../invoices/export-query.js';
 import { pageQuery } from '../shared/pagination.js';
 import { exportFilename } from './producer.js';
 import type { ExportJobRow } from './repository.js';
-import { exportKindQuery } from './schemas.js';
+import { exportKindQuery, type JobView } from './schemas.js';
 import type { ExportJobs } from './service.js';
 
 interface Deps {
@@ -22,7 +22,7 @@ interface Deps {
 const BASE = '/api/admin/exports';
 
 /** The job as the API shows it: times in ISO UTC, the range in Indian dates. */
-export function describeJob(job: ExportJobRow) {
+export function describeJob(job: ExportJobRow): JobView {
   return {
     id: job.id,
     url: `${BASE}/${job.id}`,
@@ -38,7 +38,7 @@ export function describeJob(job: ExportJobRow) {
     error: job.error,
     result:
       job.state === 'completed'
-        ? { size: Number(job.result_size), sha256: job.result_sha256, url: `${BASE}/${job.id}/download` }
+        ? { size: Number(job.result_size), sha256: job.result_sha256!, url: `${BASE}/${job.id}/download` }
         : null,
   };
 }

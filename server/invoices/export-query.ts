@@ -11,7 +11,7 @@ const PAGE_SIZE = 100;
 /** Without a status filter: every booking, since an invoice stays in the books whatever happened later. */
 const DEFAULT_STATUSES: BookingStatus[] = [...BOOKING_STATUSES];
 
-const query = z.object({
+export const rangeQuery = z.object({
   from: z.iso.date('from must be a date as YYYY-MM-DD'),
   to: z.iso.date('to must be a date as YYYY-MM-DD'),
 });
@@ -28,7 +28,7 @@ export interface ExportRange {
 }
 
 export function parseExportRange(input: unknown): ExportRange {
-  const q = parseInput(query, input);
+  const q = parseInput(rangeQuery, input);
   if (q.from > q.to) throw new DomainError('invalid', 'validation_failed', 'from must not be after to');
   const start = dayBound(q.from, 'start');
   const end = dayBound(q.to, 'end');

@@ -11,6 +11,7 @@ import { loadConfig } from '../../server/config.js';
 import { createLogger } from '../../server/http/logging.js';
 import { startRuntime, type Runtime, type RuntimeOverrides } from '../../server/runtime.js';
 import { freshMysqlDatabase, type DbKind } from './databases.js';
+import { checkedApp } from './contract.js';
 
 /** An app under supertest, or the URL of a running server. */
 export type App = Express | string;
@@ -63,7 +64,7 @@ export async function startContext(
   return {
     kind,
     rt,
-    app: createApp(rt),
+    app: checkedApp(createApp(rt)),
     dataDir,
     async close() {
       await rt.close();
