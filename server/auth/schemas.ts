@@ -22,3 +22,4 @@ export const sessionView = z.object({
   token: z.string().meta({ description: 'a bearer token (JWT) for `Authorization: Bearer <token>`' }),
   user: userView,
 });
+export type UserView = z.infer<typeof userView>;

@@ -1,3 +1,4 @@
+import type { UserView } from './schemas.js';
 import type { Db } from '../db/connect.js';
 import { isUniqueViolation } from '../db/connect.js';
 import { nowIso } from '../db/time.js';
@@ -14,13 +15,8 @@ export interface UserRow {
   created_at: string;
 }
 
-export interface PublicUser {
-  id: number;
-  email: string;
-  name: string;
-  role: Role;
-  createdAt: string;
-}
+/** The user as the API shows it (auth/schemas.ts). */
+export type PublicUser = UserView;
 
 export const publicUser = (u: UserRow): PublicUser => ({
   id: u.id,

@@ -22,9 +22,11 @@ export const uploadView = z
 export type UploadView = z.infer<typeof uploadView>;
 
 const namePath = z.object({ name: z.string().meta({ example: '0123456789abcdef0123456789abcdef.jpg' }) });
+/** A signed URL's query, as the upload's `url` carries it: copy the URL whole, never build one. */
 const signedQuery = z.object({
-  exp: z.string().optional().meta({ description: 'signed URL: expiry (seconds since 1970)' }),
-  sig: z.string().optional().meta({ description: 'signed URL: the signature' }),
+  expires: z.string().optional().meta({ description: 'signed URL: its expiry (seconds since 1970)' }),
+  reader: z.string().optional().meta({ description: 'signed URL: the user it was issued to' }),
+  signature: z.string().optional().meta({ description: 'signed URL: HMAC-SHA256 of name, expiry and reader' }),
 });
 
 export function uploadPaths(config: Config): Paths {

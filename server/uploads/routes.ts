@@ -1,3 +1,4 @@
+import type { UploadView } from './openapi.js';
 import { Router, type RequestHandler } from 'express';
 import { LRUCache } from 'lru-cache';
 import { authenticate, currentUser } from '../auth/middleware.js';
@@ -36,7 +37,10 @@ export function uploadRoutes(deps: Deps): Router {
   const optional = authenticate(tokens, { required: false });
   const { access, quota } = deps;
   /** An upload as its reader sees it: with a URL that reader's browser can use in <img>/<video>. */
-  const present = (row: UploadRow, reader: AuthUser) => ({ ...publicUpload(row), ...access.urlFor(row.name, reader) });
+  const present = (row: UploadRow, reader: AuthUser): UploadView => ({
+    ...publicUpload(row),
+    ...access.urlFor(row.name, reader),
+  });
   const describe = (row: UploadRow) =>
     servedObject({
       name: row.name,
