@@ -1,9 +1,7 @@
 // The auth routes in the OpenAPI document.
-import { errors, json, roles, type Paths } from '../openapi/common.js';
+import { errors, jsonRequest, json, roles, type Paths } from '../openapi/common.js';
 import { loginBody, passwordBody, registerBody, sessionView, userView } from './schemas.js';
 import { z } from 'zod';
-
-const body = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
 
 export const authPaths: Paths = {
   '/api/auth/register': {
@@ -12,7 +10,7 @@ export const authPaths: Paths = {
       tags: ['auth'],
       ...roles('anyone'),
       description: 'Limited per client address (`REGISTER_RATE_LIMIT` per `LOGIN_RATE_WINDOW_MS`).',
-      requestBody: body(registerBody),
+      requestBody: jsonRequest(registerBody),
       responses: {
         '201': json('The account and a token', sessionView),
         ...errors.jsonBody(),
@@ -29,7 +27,7 @@ export const authPaths: Paths = {
       ...roles('anyone'),
       description:
         'One message for an unknown email and a wrong password. Limited per client (`LOGIN_RATE_LIMIT` per window), successful logins included.',
-      requestBody: body(loginBody),
+      requestBody: jsonRequest(loginBody),
       responses: {
         '200': json('A token and the user', sessionView),
         ...errors.jsonBody(),
@@ -58,7 +56,7 @@ export const authPaths: Paths = {
       tags: ['auth'],
       ...roles('user'),
       description: 'Every other token of the account stops working; the answer carries a fresh one.',
-      requestBody: body(passwordBody),
+      requestBody: jsonRequest(passwordBody),
       responses: {
         '200': json('A fresh token', sessionView),
         ...errors.jsonBody(),

@@ -1,11 +1,9 @@
 // The catalogue and booking routes in the OpenAPI document.
 import { z } from 'zod';
-import { errors, idPath, json, roles, type Paths } from '../openapi/common.js';
+import { errors, jsonRequest, idPath, json, roles, type Paths } from '../openapi/common.js';
 import { pageQuery } from '../shared/pagination.js';
 import { adminListQuery, adminPatchBody, createBookingBody } from './schemas.js';
 import { bookingPage, bookingView, serviceView } from './views.js';
-
-const body = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
 
 export const bookingPaths: Paths = {
   '/api/services': {
@@ -23,7 +21,7 @@ export const bookingPaths: Paths = {
       ...roles('user'),
       description:
         'Amounts are computed on the server in paise: CGST + SGST when the billing state is the supplier’s, IGST otherwise. A GSTIN must belong to the billing state.',
-      requestBody: body(createBookingBody),
+      requestBody: jsonRequest(createBookingBody),
       responses: {
         '201': json('The booking (`Location` names it)', bookingView),
         ...errors.jsonBody(),
@@ -82,7 +80,7 @@ export const bookingPaths: Paths = {
       description:
         'pending → confirmed → completed; pending or confirmed → cancelled. Cancelling an invoiced booking issues its credit note in the same transaction, with `reason`.',
       requestParams: { path: idPath },
-      requestBody: body(adminPatchBody),
+      requestBody: jsonRequest(adminPatchBody),
       responses: {
         '200': json('The booking after the change', bookingView),
         ...errors.jsonBody(),

@@ -1,5 +1,5 @@
 // Export jobs in the OpenAPI document.
-import { binary, errors, idPath, json, page, roles, type Paths } from '../openapi/common.js';
+import { binary, errors, idPath, json, jsonRequest, page, roles, type Paths } from '../openapi/common.js';
 import { rangeQuery } from '../invoices/export-query.js';
 import { pageQuery } from '../shared/pagination.js';
 import { exportKindQuery, jobView } from './schemas.js';
@@ -14,7 +14,7 @@ export const exportPaths: Paths = {
       summary: 'Ask for an export job',
       description:
         'Runs on a worker process (with REDIS_URL) or in the web process. `kind`: `full` (PDFs, register, GSTR-1, manifest) or `returns` (all but the PDFs). The same request while one is queued or running answers 200 with that job.',
-      requestBody: { content: { 'application/json': { schema: rangeQuery.extend(exportKindQuery.shape) } } },
+      requestBody: jsonRequest(rangeQuery.extend(exportKindQuery.shape)),
       responses: {
         '202': json('A new job (`Location` names it)', jobView),
         '200': json('The live job for the same request', jobView),

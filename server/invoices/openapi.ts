@@ -1,6 +1,16 @@
 // The document downloads and the admin's invoice routes in the OpenAPI document.
 import { z } from 'zod';
-import { binary, errorBody, errors, idPath, json, roles, type Operation, type Paths } from '../openapi/common.js';
+import {
+  binary,
+  errorBody,
+  errors,
+  idPath,
+  json,
+  jsonRequest,
+  roles,
+  type Operation,
+  type Paths,
+} from '../openapi/common.js';
 import { exportKindQuery } from '../exports/schemas.js';
 import { rangeQuery } from './export-query.js';
 
@@ -66,7 +76,7 @@ export const invoicePaths: Paths = {
       ...roles('admin'),
       description:
         'Every confirmed or completed booking scheduled `from`..`to` without an invoice gets its number (no rendering).',
-      requestBody: { content: { 'application/json': { schema: rangeQuery } } },
+      requestBody: jsonRequest(rangeQuery),
       responses: {
         '200': json(
           'The numbers issued, in order',

@@ -62,6 +62,9 @@ export const errors = {
   },
 } satisfies Record<string, unknown>;
 
+/** A JSON request body of `schema`. */
+export const jsonRequest = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
+
 /** A JSON answer of `schema`. */
 export const json = (description: string, schema: z.ZodType) => ({
   description,
